@@ -1,0 +1,153 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Glance.Engine.Lora;
+
+/// <summary>
+/// A linear layer that can carry named low-rank adapters, applied unmerged and routed per sample through a
+/// shared <see cref="AdapterRouting"/>, or merged into the weight. Its own state-dict keys are exactly
+/// "weight" and "bias", as in the checkpoints; adapter tensors are kept out of the state dict.
+/// </summary>
+public sealed class LoraLinear : nn.Module<Tensor, Tensor>
+{
+#pragma warning disable IDE1006, CA1051 // the field names are the checkpoint's key names
+    public Parameter weight;
+    public Parameter? bias;
+#pragma warning restore IDE1006, CA1051
+
+    readonly Dictionary<string, List<LoraPiece>> _adapters = new(StringComparer.Ordinal);
+    readonly HashSet<string> _merged = new(StringComparer.Ordinal);
+
+    public LoraLinear(long inFeatures, long outFeatures, bool hasBias = true, ScalarType? dtype = null, Device? device = null)
+        : base(nameof(LoraLinear))
+    {
+        if (inFeatures <= 0) throw new ArgumentOutOfRangeException(nameof(inFeatures), inFeatures, "expected a positive input size");
+        if (outFeatures <= 0) throw new ArgumentOutOfRangeException(nameof(outFeatures), outFeatures, "expected a positive output size");
+        InFeatures = inFeatures;
+        OutFeatures = outFeatures;
+        using (no_grad())
+        {
+            // Same initialisation as torch.nn.Linear, so freshly built models train sensibly.
+            var w = empty(outFeatures, inFeatures, dtype: dtype, device: device);
+            nn.init.kaiming_uniform_(w, Math.Sqrt(5));
+            weight = new Parameter(w);
+            if (hasBias)
+            {
+                double bound = 1 / Math.Sqrt(inFeatures);
+                bias = new Parameter(empty(outFeatures, dtype: dtype, device: device).uniform_(-bound, bound));
+            }
+        }
+        RegisterComponents();
+    }
+
+    public long InFeatures { get; }
+    public long OutFeatures { get; }
+
+    /// <summary>Routing shared with the rest of the model; null means adapters are never applied unmerged.</summary>
+    public AdapterRouting? Routing { get; set; }
+
+    public IReadOnlyCollection<string> AdapterNames => _adapters.Keys;
+
+    public IReadOnlyList<LoraPiece> PiecesOf(string adapter) =>
+        _adapters.TryGetValue(adapter, out var pieces) ? pieces : [];
+
+    /// <summary>Attaches one piece of an adapter; shapes are checked against this layer.</summary>
+    public void AddPiece(string adapter, LoraPiece piece)
+    {
+        ArgumentNullException.ThrowIfNull(piece);
+        if (_merged.Contains(adapter))
+            throw new InvalidOperationException($"Adapter '{adapter}' is merged into this layer; unmerge it before adding pieces.");
+        if (piece.Down.dim() != 2 || piece.Down.shape[1] != InFeatures)
+            throw new ArgumentException($"LoRA down weight for '{piece.TargetName}' has shape [{string.Join(", ", piece.Down.shape)}]; expected [rank, {InFeatures}].", nameof(piece));
+        if (piece.Up.dim() != 2 || piece.Up.shape[1] != piece.Down.shape[0])
+            throw new ArgumentException($"LoRA up weight for '{piece.TargetName}' has shape [{string.Join(", ", piece.Up.shape)}]; expected [rows, {piece.Down.shape[0]}].", nameof(piece));
+        if (piece.RowOffset < 0 || piece.RowOffset + piece.Rows > OutFeatures)
+            throw new ArgumentException($"LoRA up weight for '{piece.TargetName}' writes rows [{piece.RowOffset}, {piece.RowOffset + piece.Rows}); the layer has {OutFeatures} output rows.", nameof(piece));
+        if (!_adapters.TryGetValue(adapter, out var pieces)) _adapters[adapter] = pieces = [];
+        pieces.Add(piece);
+    }
+
+    /// <summary>Detaches an adapter (unmerging it first if merged) and disposes its tensors.</summary>
+    public void RemoveAdapter(string adapter)
+    {
+        if (_merged.Contains(adapter)) Unmerge(adapter);
+        if (!_adapters.Remove(adapter, out var pieces)) return;
+        foreach (var piece in pieces)
+        {
+            piece.Down.Dispose();
+            piece.Up.Dispose();
+        }
+    }
+
+    public bool IsMerged(string adapter) => _merged.Contains(adapter);
+
+    /// <summary>W += scale * up @ down for every piece of the adapter; routing then skips it.</summary>
+    public void Merge(string adapter)
+    {
+        if (!_adapters.ContainsKey(adapter) || !_merged.Add(adapter)) return;
+        AddToWeight(adapter, 1.0);
+    }
+
+    public void Unmerge(string adapter)
+    {
+        if (!_merged.Remove(adapter)) return;
+        AddToWeight(adapter, -1.0);
+    }
+
+    void AddToWeight(string adapter, double sign)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        foreach (var piece in _adapters[adapter])
+        {
+            var delta = piece.Up.to(ScalarType.Float32).matmul(piece.Down.to(ScalarType.Float32)).mul(sign * piece.Scale);
+            var rows = weight.narrow(0, piece.RowOffset, piece.Rows);
+            rows.copy_(rows.to(ScalarType.Float32).add(delta).to(weight.dtype));
+        }
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        var output = nn.functional.linear(input, weight, bias);
+        var routing = Routing;
+        if (routing is null || _adapters.Count == 0) return output;
+
+        foreach (var (adapter, rows) in routing.SamplesByAdapter)
+        {
+            if (_merged.Contains(adapter) || !_adapters.TryGetValue(adapter, out var pieces)) continue;
+            bool wholeBatch = rows.shape[0] == routing.BatchSize;
+            using var selected = wholeBatch ? input.alias() : input.index_select(0, rows);
+            using var delta = Delta(pieces, selected);
+            output = wholeBatch ? output.add(delta) : output.index_add(0, rows, delta, 1);
+        }
+        return output;
+    }
+
+    Tensor Delta(List<LoraPiece> pieces, Tensor x)
+    {
+        Tensor? sum = null;
+        foreach (var piece in pieces)
+        {
+            var update = nn.functional.linear(nn.functional.linear(x, piece.Down), piece.Up).mul(piece.Scale);
+            if (piece.Rows != OutFeatures)
+            {
+                var padded = nn.functional.pad(update, [piece.RowOffset, OutFeatures - piece.RowOffset - piece.Rows]);
+                update.Dispose();
+                update = padded;
+            }
+            if (sum is null)
+            {
+                sum = update;
+            }
+            else
+            {
+                var next = sum.add(update);
+                sum.Dispose();
+                update.Dispose();
+                sum = next;
+            }
+        }
+        return sum!;
+    }
+}

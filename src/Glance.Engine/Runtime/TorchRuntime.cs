@@ -1,0 +1,46 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Glance.Engine.Runtime;
+
+/// <summary>Resolves device and precision options against what this process can actually use.</summary>
+public static class TorchRuntime
+{
+    public static Device ResolveDevice(string requested)
+    {
+        ArgumentNullException.ThrowIfNull(requested);
+        string name = requested.Trim().ToLowerInvariant();
+        if (name is "" or "auto") return cuda.is_available() ? CUDA : CPU;
+        if (name == "cpu") return CPU;
+        if (name.StartsWith("cuda", StringComparison.Ordinal))
+        {
+            if (!cuda.is_available())
+                throw new InvalidOperationException($"Device '{requested}' was requested but CUDA is not available to this process (is the CUDA build of TorchSharp in use, and a GPU visible?).");
+            return new Device(name);
+        }
+        throw new ArgumentException($"Unknown device '{requested}'; expected auto, cpu, cuda or cuda:N.", nameof(requested));
+    }
+
+    public static ScalarType ResolveDType(string requested, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(requested);
+        ArgumentNullException.ThrowIfNull(device);
+        ScalarType dtype = requested.Trim().ToLowerInvariant() switch
+        {
+            "float32" or "fp32" => ScalarType.Float32,
+            "bfloat16" or "bf16" => ScalarType.BFloat16,
+            "float16" or "fp16" => ScalarType.Float16,
+            _ => throw new ArgumentException($"Unknown dtype '{requested}'; expected float32, bfloat16 or float16.", nameof(requested)),
+        };
+        if (dtype == ScalarType.Float16 && device.type != DeviceType.CUDA)
+            throw new ArgumentException($"float16 needs a CUDA device; received device '{device}'. Use bfloat16 or float32 on CPU.", nameof(requested));
+        return dtype;
+    }
+
+    /// <summary>Waits for queued device work so that a clock read afterwards measures it (no-op on CPU).</summary>
+    public static void Synchronize(Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (device.type == DeviceType.CUDA) cuda.synchronize(device);
+    }
+}

@@ -1,0 +1,22 @@
+namespace Glance.Engine.Serving;
+
+public enum SamplingMode
+{
+    /// <summary>Phase-aware plan: Slow-adapter steps over the early schedule, Fast-adapter steps over the rest.</summary>
+    Glance,
+    /// <summary>The base model alone over an evenly spaced N-step schedule.</summary>
+    Base,
+}
+
+/// <summary>One image to generate, already validated against <see cref="EngineDescription"/>.</summary>
+/// <param name="Steps">Number of steps in base mode; ignored in Glance mode (its plan is fixed).</param>
+/// <param name="Guidance">Guidance scale; null takes the model's default.</param>
+public sealed record GenerationSpec(
+    string Prompt,
+    string? NegativePrompt,
+    int Width,
+    int Height,
+    long Seed,
+    SamplingMode Mode = SamplingMode.Glance,
+    int? Steps = null,
+    double? Guidance = null);

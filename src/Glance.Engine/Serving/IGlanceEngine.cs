@@ -1,0 +1,27 @@
+namespace Glance.Engine.Serving;
+
+/// <summary>
+/// Step-level engine API. A scheduler calls it from ONE thread (the engine's owner): it starts requests
+/// (batched text encoding and seeded noise), runs single denoising steps over any mix of started requests
+/// (each at its own sigma with its own adapter), and decodes finished ones. Tensor work happens inside
+/// these calls only.
+/// </summary>
+public interface IGlanceEngine : IDisposable
+{
+    EngineDescription Description { get; }
+
+    /// <summary>Runs one small generation so that the first real request does not pay for lazy initialisation.</summary>
+    void WarmUp();
+
+    /// <summary>Encodes prompts in one batch and draws each request's initial noise from its seed alone.</summary>
+    IReadOnlyList<GenerationState> Start(IReadOnlyList<GenerationSpec> specs);
+
+    /// <summary>
+    /// Runs one denoising step for every state in the batch, each at its own next planned step, then advances
+    /// them. All states must share one resolution and be started by this engine and not yet denoised.
+    /// </summary>
+    void RunStep(IReadOnlyList<GenerationState> batch);
+
+    /// <summary>Decodes denoised states in one batch to RGB images (PNG encoding is left to the caller).</summary>
+    IReadOnlyList<DecodedImage> Decode(IReadOnlyList<GenerationState> denoised);
+}
