@@ -1,0 +1,58 @@
+using Glance.Engine.Sampling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Glance.Engine.Tests;
+
+public class EulerAndGuidanceTests
+{
+    [Fact]
+    public void EulerMovesEachSampleByItsOwnSigmaIncrement()
+    {
+        using var scope = NewDisposeScope();
+        var x = ones(2, 3, 4);
+        var v = full(2, 3, 4, 2.0f);
+        var next = EulerStep.Apply(x, v, tensor(new[] { 1.0f, 0.5f }), tensor(new[] { 0.75f, 0.0f }));
+        Assert.Equal(ScalarType.Float32, next.dtype);
+        Assert.Equal(0.5f, next[0].mean().item<float>(), 6);  // 1 + (0.75 - 1) * 2
+        Assert.Equal(0.0f, next[1].mean().item<float>(), 6);  // 1 + (0 - 0.5) * 2
+    }
+
+    [Fact]
+    public void EulerOverAFullPlanTurnsPureNoiseIntoTheTargetForExactVelocity()
+    {
+        // With the exact velocity v = noise - x0 of a straight path, Euler lands on x0 whatever the plan,
+        // provided the increments add up to 1.
+        using var scope = NewDisposeScope();
+        var x0 = randn(1, 8, 4, generator: new Generator(1));
+        var noise = randn(1, 8, 4, generator: new Generator(2));
+        var x = noise.clone();
+        foreach (var step in PlanBuilder.Glance(SamplerPresets.Flux.Schedule, 4096).Steps())
+            x = EulerStep.Apply(x, noise.sub(x0), tensor(new[] { (float)step.Sigma }), tensor(new[] { (float)step.NextSigma }));
+        Assert.True(x.allclose(x0, rtol: 0, atol: 1e-5));
+    }
+
+    [Fact]
+    public void GuidanceScaleOneReturnsConditional()
+    {
+        using var scope = NewDisposeScope();
+        var cond = randn(2, 5, 6, generator: new Generator(3));
+        var uncond = randn(2, 5, 6, generator: new Generator(4));
+        var combined = Guidance.Combine(cond, uncond, tensor(new[] { 1.0f, 1.0f }), normRescale: false);
+        Assert.True(combined.allclose(cond, atol: 1e-6));
+    }
+
+    [Fact]
+    public void NormRescaleKeepsConditionalNormPerToken()
+    {
+        using var scope = NewDisposeScope();
+        var cond = randn(1, 5, 6, generator: new Generator(5));
+        var uncond = randn(1, 5, 6, generator: new Generator(6));
+        var combined = Guidance.Combine(cond, uncond, tensor(new[] { 5.0f }), normRescale: true);
+        var expected = linalg.vector_norm(cond, 2, [-1L]);
+        Assert.True(linalg.vector_norm(combined, 2, [-1L]).allclose(expected, atol: 1e-5));
+        var plain = Guidance.Combine(cond, uncond, tensor(new[] { 5.0f }), normRescale: false);
+        var cosine = nn.functional.cosine_similarity(plain, combined, dim: -1);
+        Assert.True(cosine.allclose(ones_like(cosine), atol: 1e-5)); // direction unchanged
+    }
+}
