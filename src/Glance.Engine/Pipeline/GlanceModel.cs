@@ -1,0 +1,203 @@
+using Glance.Engine.Checkpoints;
+using Glance.Engine.Latents;
+using Glance.Engine.Lora;
+using Glance.Engine.Models;
+using Glance.Engine.Models.Flux;
+using Glance.Engine.Runtime;
+using Glance.Engine.Text;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Glance.Engine.Pipeline;
+
+/// <summary>
+/// A text-to-image model bundle: FLUX-architecture transformer, FLUX-architecture autoencoder, T5-architecture
+/// text encoder and its tokenizer, on one device in one precision. Its tensor methods must be called from
+/// the thread that owns the model. A model folder holds config.json, transformer.safetensors,
+/// ae.safetensors, text_encoder.safetensors, the tokenizer file and adapters/NAME.safetensors.
+/// </summary>
+public sealed class GlanceModel : IDisposable
+{
+    public const string TransformerFile = "transformer.safetensors";
+    public const string AutoencoderFile = "ae.safetensors";
+    public const string TextEncoderFile = "text_encoder.safetensors";
+    public const string WordVocabularyFile = "vocab.txt";
+    public const string SentencePieceFile = "spiece.model";
+    public const string AdaptersFolder = "adapters";
+
+    readonly List<string> _adapters = [];
+
+    GlanceModel(GlanceModelConfig config, ITextTokenizer tokenizer, Device device, ScalarType dtype)
+    {
+        Config = config.Validate();
+        Tokenizer = tokenizer;
+        Device = device;
+        DType = dtype;
+        Transformer = new FluxTransformer(config.Transformer, dtype, device);
+        Autoencoder = new AutoEncoder(config.Autoencoder, dtype, device);
+        TextEncoder = new T5Encoder(config.TextEncoder, dtype, device);
+        if (tokenizer.VocabSize > config.TextEncoder.VocabSize)
+            throw new ArgumentException($"The tokenizer has {tokenizer.VocabSize} ids; the text encoder's vocabulary has {config.TextEncoder.VocabSize}.");
+        Transformer.eval();
+        Autoencoder.eval();
+        TextEncoder.eval();
+    }
+
+    public GlanceModelConfig Config { get; }
+    public FluxTransformer Transformer { get; }
+    public AutoEncoder Autoencoder { get; }
+    public T5Encoder TextEncoder { get; }
+    public ITextTokenizer Tokenizer { get; }
+    public Device Device { get; }
+    public ScalarType DType { get; }
+
+    /// <summary>Names of the adapters attached to the transformer.</summary>
+    public IReadOnlyList<string> Adapters => _adapters;
+
+    /// <summary>A model with freshly initialised weights (tests, benchmarks, and the start of training).</summary>
+    public static GlanceModel Create(GlanceModelConfig config, ITextTokenizer tokenizer, Device device, ScalarType dtype, long seed)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        random.manual_seed(seed);
+        return new GlanceModel(config, tokenizer, device, dtype);
+    }
+
+    /// <summary>Loads a model folder, strictly: every key present, none unexpected; attaches its adapters.</summary>
+    public static GlanceModel Load(string folder, EngineOptions options, double? adapterScale = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Model folder '{folder}' does not exist.");
+        var config = GlanceModelConfig.Load(Path.Combine(folder, GlanceModelConfig.FileName));
+        var device = TorchRuntime.ResolveDevice(options.Device);
+        var dtype = TorchRuntime.ResolveDType(options.DType, device);
+        ITextTokenizer tokenizer = config.Tokenizer == GlanceModelConfig.WordTokenizerKind
+            ? WordTokenizer.Load(Path.Combine(folder, WordVocabularyFile))
+            : T5SentencePieceTokenizer.Load(Path.Combine(folder, SentencePieceFile));
+
+        var model = new GlanceModel(config, tokenizer, device, dtype);
+        try
+        {
+            StateDictIO.Load(model.Transformer, Path.Combine(folder, TransformerFile));
+            StateDictIO.Load(model.Autoencoder, Path.Combine(folder, AutoencoderFile));
+            StateDictIO.Load(model.TextEncoder, Path.Combine(folder, TextEncoderFile));
+            string adapters = Path.Combine(folder, AdaptersFolder);
+            if (Directory.Exists(adapters))
+            {
+                foreach (string file in Directory.GetFiles(adapters, "*.safetensors").Order(StringComparer.Ordinal))
+                    model.AttachAdapter(Path.GetFileNameWithoutExtension(file), file, adapterScale);
+            }
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Writes config, weights and tokenizer (not adapters) into a model folder.</summary>
+    public void Save(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        Config.Save(Path.Combine(folder, GlanceModelConfig.FileName));
+        StateDictIO.Save(Transformer, Path.Combine(folder, TransformerFile));
+        StateDictIO.Save(Autoencoder, Path.Combine(folder, AutoencoderFile));
+        StateDictIO.Save(TextEncoder, Path.Combine(folder, TextEncoderFile));
+        if (Tokenizer is WordTokenizer words) words.Save(Path.Combine(folder, WordVocabularyFile));
+    }
+
+    /// <summary>Attaches an adapter file (PEFT/diffusers or kohya layout) to the transformer under a name.</summary>
+    public void AttachAdapter(string name, string path, double? scaleOverride = null)
+    {
+        if (_adapters.Contains(name)) throw new InvalidOperationException($"An adapter named '{name}' is already attached.");
+        var file = LoraFile.Read(path);
+        LoraAttacher.Attach(Transformer, name, file, module => FluxCheckpointNames.MapDiffusersModule(module, Config.Transformer), scaleOverride);
+        _adapters.Add(name);
+    }
+
+    public void DetachAdapter(string name)
+    {
+        if (!_adapters.Remove(name)) return;
+        LoraAttacher.Detach(Transformer, name);
+    }
+
+    /// <summary>Encodes prompts in one batch: context [B, MaxTextTokens, D] and the masked mean as pooled vector.</summary>
+    public TextConditioning EncodeText(IReadOnlyList<string> prompts)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        using var scope = NewDisposeScope();
+        var batch = TokenBatch.Create(Tokenizer, prompts, Config.MaxTextTokens);
+        var ids = batch.Ids.to(Device);
+        var mask = batch.Mask.to(Device);
+        var context = TextEncoder.Forward(ids, mask);
+        var weights = mask.to(context.dtype).unsqueeze(-1);
+        var pooled = context.mul(weights).sum(1).div(weights.sum(1).clamp_min(1));
+        return new TextConditioning(context.MoveToOuterDisposeScope(), pooled.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Velocity prediction for packed latents [B, L, C] at per-sample sigmas [B].</summary>
+    public Tensor PredictVelocity(Tensor packedLatents, Tensor sigmas, TextConditioning text, int width, int height, Tensor? guidance = null)
+    {
+        ArgumentNullException.ThrowIfNull(packedLatents);
+        ArgumentNullException.ThrowIfNull(text);
+        using var scope = NewDisposeScope();
+        var (latentH, latentW) = LatentSize(width, height);
+        var imgIds = LatentPacking.ImageIds(latentH, latentW).to(Device);
+        var txtIds = LatentPacking.TextIds(text.Context.shape[1]).to(Device);
+        var velocity = Transformer.Forward(
+            packedLatents.to(DType), imgIds, text.Context.to(DType), txtIds,
+            sigmas.to(DType), text.Pooled.to(DType), guidance?.to(DType));
+        return velocity.to(ScalarType.Float32).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Initial noise [L, C] (packed, float32) drawn from the seed alone, identical on every device and batch.</summary>
+    public Tensor Noise(long seed, int width, int height)
+    {
+        using var scope = NewDisposeScope();
+        var (latentH, latentW) = LatentSize(width, height);
+        using var generator = new Generator((ulong)seed, CPU);
+        var noise = randn([1, Config.Autoencoder.ZChannels, latentH, latentW], dtype: ScalarType.Float32, device: CPU, generator: generator);
+        return LatentPacking.Pack(noise).squeeze(0).to(Device).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Packed latents [B, L, C] to 8-bit RGB images [B, H, W, 3] on the CPU.</summary>
+    public Tensor DecodeToRgb(Tensor packedLatents, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(packedLatents);
+        using var scope = NewDisposeScope();
+        var (latentH, latentW) = LatentSize(width, height);
+        var latents = LatentPacking.Unpack(packedLatents.to(DType), latentH, latentW);
+        var images = Autoencoder.Decode(latents).to(ScalarType.Float32).clamp(-1, 1);
+        var rgb = images.add(1).mul(127.5).round().to(ScalarType.Byte).permute(0, 2, 3, 1).contiguous().cpu();
+        return rgb.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Images [B, 3, H, W] in [-1, 1] to packed latents [B, L, C] (float32), using the latent mean.</summary>
+    public Tensor EncodeToLatents(Tensor images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        using var scope = NewDisposeScope();
+        var latents = Autoencoder.Encode(images.to(Device).to(DType));
+        return LatentPacking.Pack(latents).to(ScalarType.Float32).MoveToOuterDisposeScope();
+    }
+
+    public (int LatentH, int LatentW) LatentSize(int width, int height)
+    {
+        int cell = Config.PixelsPerToken;
+        if (width % cell != 0 || height % cell != 0)
+            throw new ArgumentException($"Width and height must be multiples of {cell}; received {width}x{height}.");
+        int f = Config.Autoencoder.DownsampleFactor;
+        return (height / f, width / f);
+    }
+
+    /// <summary>Packed image tokens for a resolution, as used by dynamic schedule shifting.</summary>
+    public int ImageSeqLen(int width, int height) => width / Config.PixelsPerToken * (height / Config.PixelsPerToken);
+
+    public void Dispose()
+    {
+        Transformer.Dispose();
+        Autoencoder.Dispose();
+        TextEncoder.Dispose();
+    }
+}

@@ -1,0 +1,203 @@
+using Glance.Engine.Runtime;
+using Glance.Engine.Sampling;
+using Glance.Engine.Serving;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Glance.Engine.Pipeline;
+
+/// <summary>
+/// The step-level engine over a <see cref="GlanceModel"/>: every sample in a step batch carries its own
+/// sigma, adapter, conditioning and guidance, so requests at different steps and phases share one forward.
+/// All calls must come from the thread that owns the model.
+/// </summary>
+public sealed class TorchGlanceEngine : IGlanceEngine
+{
+    readonly bool _ownsModel;
+
+    public TorchGlanceEngine(GlanceModel model, bool ownsModel = true)
+    {
+        Model = model ?? throw new ArgumentNullException(nameof(model));
+        _ownsModel = ownsModel;
+        var c = model.Config;
+        Description = new EngineDescription(
+            c.Name, model.Device.ToString(), model.DType.ToString(),
+            c.DefaultWidth, c.DefaultHeight, c.MinSize, c.MaxSize, c.PixelsPerToken,
+            c.Guidance.DefaultScale, c.Guidance.MaxScale, c.DefaultBaseSteps, c.MaxBaseSteps, c.MaxPromptLength,
+            model.Adapters);
+    }
+
+    public GlanceModel Model { get; }
+    public EngineDescription Description { get; }
+
+    public void WarmUp()
+    {
+        var spec = new GenerationSpec("warm-up", null, Description.MinSize, Description.MinSize, 0, SamplingMode.Base, Steps: 1);
+        var states = Start([spec]);
+        try
+        {
+            RunStep(states);
+            Decode(states);
+        }
+        finally
+        {
+            foreach (var state in states) state.Dispose();
+        }
+    }
+
+    /// <summary>The plan a spec runs: the Glance plan (Slow then Fast adapter) or an N-step base plan.</summary>
+    public SamplingPlan PlanFor(GenerationSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        int seqLen = Model.ImageSeqLen(spec.Width, spec.Height);
+        return spec.Mode == SamplingMode.Glance
+            ? PlanBuilder.Glance(Model.Config.Schedule, seqLen)
+            : PlanBuilder.Base(Model.Config.Schedule, seqLen, spec.Steps ?? Model.Config.DefaultBaseSteps);
+    }
+
+    public IReadOnlyList<GenerationState> Start(IReadOnlyList<GenerationSpec> specs)
+    {
+        ArgumentNullException.ThrowIfNull(specs);
+        return Start(specs.Select(s => (s, PlanFor(s))).ToArray());
+    }
+
+    /// <summary>Starts requests with explicit plans (evaluation runs a Glance plan with adapters switched off).</summary>
+    public IReadOnlyList<GenerationState> Start(IReadOnlyList<(GenerationSpec Spec, SamplingPlan Plan)> requests)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        if (requests.Count == 0) return [];
+        foreach (var (spec, plan) in requests) CheckPlanAdapters(plan);
+
+        bool trueCfg = Model.Config.Guidance.TrueCfg;
+        var guidance = requests.Select(r => r.Spec.Guidance ?? Model.Config.Guidance.DefaultScale).ToArray();
+        var needsNegative = requests.Select((r, i) => trueCfg && guidance[i] != 1.0).ToArray();
+        var prompts = requests.Select(r => r.Spec.Prompt)
+            .Concat(requests.Where((r, i) => needsNegative[i]).Select(r => r.Spec.NegativePrompt ?? ""))
+            .ToArray();
+
+        using var scope = NewDisposeScope();
+        using var mode = inference_mode();
+        using var text = Model.EncodeText(prompts);
+        var states = new List<GenerationState>(requests.Count);
+        int negativeRow = requests.Count;
+        for (int i = 0; i < requests.Count; i++)
+        {
+            var (spec, plan) = requests[i];
+            var conditional = new TextConditioning(text.Context.narrow(0, i, 1).clone(), text.Pooled.narrow(0, i, 1).clone()).Keep();
+            TextConditioning? negative = null;
+            if (needsNegative[i])
+            {
+                negative = new TextConditioning(text.Context.narrow(0, negativeRow, 1).clone(), text.Pooled.narrow(0, negativeRow, 1).clone()).Keep();
+                negativeRow++;
+            }
+            var noise = Model.Noise(spec.Seed, spec.Width, spec.Height).DetachFromDisposeScope();
+            states.Add(new TorchGenerationState(this, spec, plan.Steps(), noise, conditional, negative, guidance[i]));
+        }
+        TorchRuntime.Synchronize(Model.Device);
+        return states;
+    }
+
+    public void RunStep(IReadOnlyList<GenerationState> batch)
+    {
+        var states = Own(batch);
+        if (states.Count == 0) return;
+        var (width, height) = (states[0].Spec.Width, states[0].Spec.Height);
+        foreach (var s in states)
+        {
+            if (s.IsDenoised) throw new InvalidOperationException("A denoised request cannot take another step.");
+            if (s.Spec.Width != width || s.Spec.Height != height)
+                throw new ArgumentException($"A step batch must share one resolution; received {width}x{height} and {s.Spec.Width}x{s.Spec.Height}.", nameof(batch));
+        }
+
+        using var scope = NewDisposeScope();
+        using var mode = inference_mode();
+        var cfgRows = states.Select((s, i) => (s, i)).Where(x => x.s.Negative is not null).Select(x => x.i).ToArray();
+
+        // Rows: every sample's conditional row, then the negative rows of the samples that run true CFG.
+        var rowStates = states.Concat(cfgRows.Select(i => states[i])).ToArray();
+        var latents = stack(states.Select(s => s.Latents).ToArray());
+        var rowLatents = cfgRows.Length == 0 ? latents : cat([latents, latents.index_select(0, Indices(cfgRows))]);
+        var rowSigmas = tensor(rowStates.Select(s => (float)s.NextStep!.Sigma).ToArray(), device: Model.Device);
+        var text = TextConditioning.Concat(states.Select(s => s.Conditional).Concat(cfgRows.Select(i => states[i].Negative!)).ToArray());
+        Tensor? distilledGuidance = Model.Config.Transformer.GuidanceEmbed
+            ? tensor(rowStates.Select(s => (float)s.GuidanceScale).ToArray(), device: Model.Device)
+            : null;
+
+        Tensor velocity;
+        using (Model.Transformer.Routing.Route(rowStates.Select(s => s.NextStep!.Adapter).ToArray(), Model.Device))
+        {
+            velocity = Model.PredictVelocity(rowLatents, rowSigmas, text, width, height, distilledGuidance);
+        }
+
+        var combined = velocity.narrow(0, 0, states.Count);
+        if (cfgRows.Length > 0)
+        {
+            var index = Indices(cfgRows);
+            var scales = tensor(cfgRows.Select(i => (float)states[i].GuidanceScale).ToArray(), device: Model.Device);
+            var guided = Guidance.Combine(combined.index_select(0, index), velocity.narrow(0, states.Count, cfgRows.Length), scales, Model.Config.Guidance.NormRescale);
+            combined = combined.index_copy(0, index, guided);
+        }
+
+        var sigmas = tensor(states.Select(s => (float)s.NextStep!.Sigma).ToArray(), device: Model.Device);
+        var nextSigmas = tensor(states.Select(s => (float)s.NextStep!.NextSigma).ToArray(), device: Model.Device);
+        var next = EulerStep.Apply(latents, combined, sigmas, nextSigmas);
+        for (int i = 0; i < states.Count; i++)
+        {
+            states[i].ReplaceLatents(next[i].clone().DetachFromDisposeScope());
+            states[i].MarkStepDone();
+        }
+        TorchRuntime.Synchronize(Model.Device);
+    }
+
+    public IReadOnlyList<DecodedImage> Decode(IReadOnlyList<GenerationState> denoised)
+    {
+        var states = Own(denoised);
+        foreach (var state in states)
+        {
+            if (!state.IsDenoised)
+                throw new InvalidOperationException($"The request has run {state.StepIndex} of {state.Plan.Count} steps; it cannot be decoded yet.");
+        }
+
+        // One autoencoder batch per resolution, so that a mixed list still works.
+        var decoded = new DecodedImage[states.Count];
+        foreach (var group in states.Select((s, i) => (s, i)).GroupBy(x => (x.s.Spec.Width, x.s.Spec.Height)))
+        {
+            using var scope = NewDisposeScope();
+            using var mode = inference_mode();
+            var members = group.ToArray();
+            var rgb = Model.DecodeToRgb(stack(members.Select(m => m.s.Latents).ToArray()), group.Key.Width, group.Key.Height);
+            for (int k = 0; k < members.Length; k++)
+                decoded[members[k].i] = new DecodedImage(group.Key.Width, group.Key.Height, rgb[k].data<byte>().ToArray());
+        }
+        return decoded;
+    }
+
+    Tensor Indices(int[] rows) => tensor(rows.Select(r => (long)r).ToArray(), device: Model.Device);
+
+    void CheckPlanAdapters(SamplingPlan plan)
+    {
+        foreach (var phase in plan.Phases)
+        {
+            if (phase.Adapter is { } adapter && !Model.Adapters.Contains(adapter))
+                throw new InvalidOperationException($"Phase '{phase.Name}' needs adapter '{adapter}', which model '{Model.Config.Name}' does not have (attached: {(Model.Adapters.Count == 0 ? "none" : string.Join(", ", Model.Adapters))}).");
+        }
+    }
+
+    List<TorchGenerationState> Own(IReadOnlyList<GenerationState> states)
+    {
+        ArgumentNullException.ThrowIfNull(states);
+        var own = new List<TorchGenerationState>(states.Count);
+        foreach (var state in states)
+        {
+            if (state is not TorchGenerationState mine || !ReferenceEquals(mine.Owner, this))
+                throw new ArgumentException("Every state must have been started by this engine.", nameof(states));
+            own.Add(mine);
+        }
+        return own;
+    }
+
+    public void Dispose()
+    {
+        if (_ownsModel) Model.Dispose();
+    }
+}
