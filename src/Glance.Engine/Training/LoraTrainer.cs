@@ -1,0 +1,122 @@
+using Glance.Engine.Lora;
+using Glance.Engine.Mini;
+using Glance.Engine.Pipeline;
+using Glance.Engine.Sampling;
+using Glance.Engine.Serving;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Glance.Engine.Training;
+
+/// <summary>The Glance recipe for one phase adapter, trained on exactly one image-caption pair.</summary>
+/// <param name="Phase">"slow" or "fast": which five plan sigmas the training draws its timesteps from.</param>
+/// <param name="Targets">Transformer linear layers (BFL paths) the adapter covers; null takes <see cref="LoraTrainer.DefaultTargets"/>.</param>
+public sealed record LoraTrainingOptions(
+    string Phase,
+    int Rank = 16,
+    double Alpha = 64,
+    double LearningRate = 5e-4,
+    int Steps = 120,
+    double WeightDecay = 0.01,
+    double CaptionDropout = 0.1,
+    long Seed = 1,
+    IReadOnlyList<string>? Targets = null);
+
+/// <summary>
+/// Trains a Slow or Fast adapter: x_t = (1 - s) x0 + s noise with s drawn uniformly from the five sigmas of
+/// the phase in the Glance plan, target velocity noise - x0, plain MSE, AdamW at a constant rate, gradient
+/// clipping 1.0; the base weights stay frozen.
+/// </summary>
+public static class LoraTrainer
+{
+    /// <summary>Attention, output projections, modulation and MLP outputs of every block (the Qwen-Image recipe's coverage in BFL names).</summary>
+    public static IReadOnlyList<string> DefaultTargets(GlanceModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var targets = new List<string>();
+        for (int i = 0; i < model.Config.Transformer.Depth; i++)
+        {
+            foreach (string stream in new[] { "img", "txt" })
+            {
+                targets.Add($"double_blocks.{i}.{stream}_attn.qkv");
+                targets.Add($"double_blocks.{i}.{stream}_attn.proj");
+                targets.Add($"double_blocks.{i}.{stream}_mlp.2");
+                targets.Add($"double_blocks.{i}.{stream}_mod.lin");
+            }
+        }
+        for (int i = 0; i < model.Config.Transformer.DepthSingleBlocks; i++)
+        {
+            targets.Add($"single_blocks.{i}.linear1");
+            targets.Add($"single_blocks.{i}.linear2");
+            targets.Add($"single_blocks.{i}.modulation.lin");
+        }
+        return targets;
+    }
+
+    /// <summary>Phase sigmas of the Glance plan at this resolution: the only timesteps the adapter trains on.</summary>
+    public static IReadOnlyList<double> PhaseSigmas(GlanceModel model, string phase, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var plan = PlanBuilder.Glance(model.Config.Schedule, model.ImageSeqLen(width, height));
+        return plan.Phases.FirstOrDefault(p => p.Name == phase)?.Sigmas
+            ?? throw new ArgumentException($"Unknown phase '{phase}'; expected {PlanBuilder.SlowPhase} or {PlanBuilder.FastPhase}.", nameof(phase));
+    }
+
+    public static TrainingProgress Train(GlanceModel model, string adapterName, DecodedImage image, string caption, LoraTrainingOptions options, TextWriter log)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(log);
+        var sigmas = PhaseSigmas(model, options.Phase, image.Width, image.Height);
+
+        random.manual_seed(options.Seed);
+        var frozen = model.Transformer.parameters().Concat(model.TextEncoder.parameters()).ToArray();
+        foreach (var p in frozen) p.requires_grad = false;
+        var trainable = LoraAttacher.CreateTrainable(model.Transformer, adapterName,
+            options.Targets ?? DefaultTargets(model), options.Rank, options.Alpha, options.Seed);
+
+        using var x0 = EncodeImage(model, image);
+        using var optimizer = optim.AdamW(trainable, lr: options.LearningRate, weight_decay: options.WeightDecay);
+        var pick = new Random((int)options.Seed);
+        var progress = new TrainingProgress($"lora-{options.Phase}", options.Steps, log, TimeSpan.FromSeconds(10));
+        model.Transformer.train();
+        for (int step = 1; step <= options.Steps; step++)
+        {
+            using var scope = NewDisposeScope();
+            double s = sigmas[pick.Next(sigmas.Count)];
+            string prompt = pick.NextDouble() < options.CaptionDropout ? "" : caption;
+            var noise = randn_like(x0);
+            var xt = x0.mul(1 - s).add(noise.mul(s));
+            using var text = EncodeFrozen(model, prompt);
+            Tensor velocity;
+            using (model.Transformer.Routing.Route([adapterName], model.Device))
+            {
+                velocity = model.PredictVelocity(xt, tensor(new[] { (float)s }, device: model.Device), text, image.Width, image.Height);
+            }
+            var loss = nn.functional.mse_loss(velocity, noise.sub(x0));
+            optimizer.zero_grad();
+            loss.backward();
+            nn.utils.clip_grad_norm_(trainable, 1.0);
+            optimizer.step();
+            progress.Report(step, loss.item<float>());
+        }
+        model.Transformer.eval();
+        foreach (var p in trainable) p.requires_grad = false;
+        return progress;
+    }
+
+    static Tensor EncodeImage(GlanceModel model, DecodedImage image)
+    {
+        using var scope = NewDisposeScope();
+        using var mode = no_grad();
+        var pixels = tensor(PixelArrays.ToSignedUnitChw(image), [1, 3, image.Height, image.Width]);
+        return model.EncodeToLatents(pixels).MoveToOuterDisposeScope();
+    }
+
+    static TextConditioning EncodeFrozen(GlanceModel model, string prompt)
+    {
+        using var mode = no_grad();
+        return model.EncodeText([prompt]);
+    }
+}
