@@ -3,4 +3,8 @@ using Glance.Cli.Commands;
 
 var root = new RootCommand("Glance Server command line: plans, generation, training, evaluation and benchmarks.");
 root.Subcommands.Add(PlanCommand.Create());
+root.Subcommands.Add(GenerateCommand.Create());
+root.Subcommands.Add(TrainBaseCommand.Create());
+root.Subcommands.Add(TrainLoraCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
 return root.Parse(args).Invoke();

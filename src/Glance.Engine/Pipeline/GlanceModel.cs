@@ -116,6 +116,15 @@ public sealed class GlanceModel : IDisposable
         _adapters.Add(name);
     }
 
+    /// <summary>Attaches a fresh trainable adapter (down random, up zero) on the given transformer layers.</summary>
+    public IReadOnlyList<TorchSharp.Modules.Parameter> AddTrainableAdapter(string name, IEnumerable<string> targets, int rank, double alpha, long seed)
+    {
+        if (_adapters.Contains(name)) throw new InvalidOperationException($"An adapter named '{name}' is already attached.");
+        var parameters = LoraAttacher.CreateTrainable(Transformer, name, targets, rank, alpha, seed);
+        _adapters.Add(name);
+        return parameters;
+    }
+
     public void DetachAdapter(string name)
     {
         if (!_adapters.Remove(name)) return;

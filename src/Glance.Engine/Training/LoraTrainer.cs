@@ -1,4 +1,3 @@
-using Glance.Engine.Lora;
 using Glance.Engine.Mini;
 using Glance.Engine.Pipeline;
 using Glance.Engine.Sampling;
@@ -73,8 +72,7 @@ public static class LoraTrainer
         random.manual_seed(options.Seed);
         var frozen = model.Transformer.parameters().Concat(model.TextEncoder.parameters()).ToArray();
         foreach (var p in frozen) p.requires_grad = false;
-        var trainable = LoraAttacher.CreateTrainable(model.Transformer, adapterName,
-            options.Targets ?? DefaultTargets(model), options.Rank, options.Alpha, options.Seed);
+        var trainable = model.AddTrainableAdapter(adapterName, options.Targets ?? DefaultTargets(model), options.Rank, options.Alpha, options.Seed);
 
         using var x0 = EncodeImage(model, image);
         using var optimizer = optim.AdamW(trainable, lr: options.LearningRate, weight_decay: options.WeightDecay);

@@ -1,0 +1,53 @@
+using System.CommandLine;
+using Glance.Engine.Imaging;
+using Glance.Engine.Lora;
+using Glance.Engine.Sampling;
+using Glance.Engine.Training;
+
+namespace Glance.Cli.Commands;
+
+/// <summary>`glance train-lora`: the Glance recipe for one phase adapter on one image-caption pair.</summary>
+public static class TrainLoraCommand
+{
+    public static Command Create()
+    {
+        var model = new ModelArguments();
+        var defaults = new LoraTrainingOptions(PlanBuilder.SlowPhase);
+        var phase = new Option<string>("--phase") { Description = "slow or fast", Required = true };
+        phase.AcceptOnlyFromAmong(PlanBuilder.SlowPhase, PlanBuilder.FastPhase);
+        var image = new Option<FileInfo>("--image") { Description = "The one training image (PNG)", Required = true };
+        var caption = new Option<string>("--caption") { Description = "Its caption", Required = true };
+        var output = new Option<FileInfo>("--out") { Description = "Adapter file to write (PEFT layout safetensors)", Required = true };
+        var rank = new Option<int>("--rank") { DefaultValueFactory = _ => defaults.Rank };
+        var alpha = new Option<double>("--alpha") { DefaultValueFactory = _ => defaults.Alpha };
+        var rate = new Option<double>("--lr") { Description = "Constant AdamW learning rate", DefaultValueFactory = _ => defaults.LearningRate };
+        var steps = new Option<int>("--steps") { DefaultValueFactory = _ => defaults.Steps };
+        var seed = new Option<long>("--seed") { DefaultValueFactory = _ => defaults.Seed };
+
+        var command = new Command("train-lora", "Train a Slow or Fast Glance adapter on exactly one image-caption pair")
+            { phase, image, caption, output, rank, alpha, rate, steps, seed };
+        model.AddTo(command);
+        command.SetAction(result =>
+        {
+            using var glance = model.Load(result);
+            foreach (var attached in glance.Adapters.ToArray()) glance.DetachAdapter(attached);
+            string name = result.GetValue(phase)!;
+            var options = defaults with
+            {
+                Phase = name,
+                Rank = result.GetValue(rank),
+                Alpha = result.GetValue(alpha),
+                LearningRate = result.GetValue(rate),
+                Steps = result.GetValue(steps),
+                Seed = result.GetValue(seed),
+            };
+            var progress = LoraTrainer.Train(glance, name, PngEncoding.Load(result.GetValue(image)!.FullName), result.GetValue(caption)!, options, Console.Out);
+            var file = result.GetValue(output)!;
+            file.Directory?.Create();
+            LoraFile.WritePeft(glance.Transformer, name, file.FullName);
+            Console.WriteLine($"wrote {file.FullName}: rank {options.Rank}, alpha {options.Alpha}, {options.Steps} steps in {progress.Elapsed.TotalSeconds:F0} s, final loss {progress.History[^1].MeanLoss:F4}");
+            return 0;
+        });
+        return command;
+    }
+}
