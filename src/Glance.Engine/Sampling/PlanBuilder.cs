@@ -15,8 +15,8 @@ public static class PlanBuilder
 
     public const int GlanceBaseSteps = 50;
 
-    /// <summary>The Glance plan over the preset's 50-step schedule for an image of this many packed tokens.</summary>
-    public static SamplingPlan Glance(FlowMatchScheduleConfig schedule, int imageSeqLen, string slowAdapter = SlowPhase, string fastAdapter = FastPhase)
+    /// <summary>The Glance plan over the preset's 50-step schedule for an image of this many packed tokens; null adapters run the phases on the base weights.</summary>
+    public static SamplingPlan Glance(FlowMatchScheduleConfig schedule, int imageSeqLen, string? slowAdapter = SlowPhase, string? fastAdapter = FastPhase)
     {
         double[] baseSigmas = FlowMatchSchedule.Sigmas(GlanceBaseSteps, schedule, imageSeqLen);
         return FromIndices(baseSigmas,

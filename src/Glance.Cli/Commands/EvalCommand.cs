@@ -1,0 +1,64 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Glance.Engine.Evaluation;
+using Glance.Engine.Imaging;
+using Glance.Engine.Mini;
+using Glance.Engine.Pipeline;
+
+namespace Glance.Cli.Commands;
+
+/// <summary>`glance eval`: base-50, base-10, Glance and Glance without adapters on held-out prompts.</summary>
+public static class EvalCommand
+{
+    public static Command Create()
+    {
+        var model = new ModelArguments();
+        var count = new Option<int>("--count") { Description = "Held-out prompts", DefaultValueFactory = _ => 48 };
+        var sceneSeed = new Option<long>("--scene-seed") { Description = "Seed of the held-out scene sampler", DefaultValueFactory = _ => 7 };
+        var seed = new Option<long>("--seed") { Description = "Noise seed of the first prompt (prompt i uses seed + i)", DefaultValueFactory = _ => 1000 };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Folder for report.json and contact-sheet.png", DefaultValueFactory = _ => new DirectoryInfo("eval") };
+        var sheetRows = new Option<int>("--sheet-rows") { Description = "Prompts shown on the contact sheet", DefaultValueFactory = _ => 12 };
+
+        var command = new Command("eval", "Reproduce the Glance claim on held-out prompts: accuracy, PSNR against base-50, end-to-end speed-up")
+            { count, sceneSeed, seed, output, sheetRows };
+        model.AddTo(command);
+        command.SetAction(result =>
+        {
+            using var engine = new TorchGlanceEngine(model.Load(result));
+            var scenes = new SceneSampler((ulong)result.GetValue(sceneSeed), SceneSplit.HeldOut).Take(result.GetValue(count)).ToArray();
+            var (results, images) = GlanceEvaluation.Run(engine, scenes, result.GetValue(seed), EvalMode.Standard, Console.WriteLine);
+
+            var folder = result.GetValue(output)!;
+            folder.Create();
+            var d = engine.Description;
+            var report = new
+            {
+                command = "glance " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
+                model = d.ModelName,
+                device = d.Device,
+                dtype = d.DType,
+                threads = TorchSharp.torch.get_num_threads(),
+                machine = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}",
+                prompts = scenes.Length,
+                columns = EvalMode.Standard.Select(m => m.Name),
+                modes = results,
+                scenes = scenes.Select(s => s.Caption),
+            };
+            File.WriteAllText(Path.Combine(folder.FullName, "report.json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+            var sheet = ContactSheet.Compose(images.Take(result.GetValue(sheetRows)).Select(row => (IReadOnlyList<Glance.Engine.Serving.DecodedImage>)row).ToArray());
+            File.WriteAllBytes(Path.Combine(folder.FullName, "contact-sheet.png"), PngEncoding.Encode(sheet));
+
+            Console.WriteLine($"{"mode",-20} {"steps",5} {"colour",7} {"shape",7} {"pos",7} {"all3",7} {"all5",7} {"PSNR",7} {"ms/img",8} {"speed-up",8}");
+            foreach (var r in results)
+            {
+                var a = r.Accuracy;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{r.Mode,-20} {r.Steps,5} {a.Colour,7:P1} {a.Shape,7:P1} {a.Position,7:P1} {a.Triple,7:P1} {a.AllCorrect,7:P1} {r.MeanPsnr,7:F2} {r.MeanMillisecondsPerImage,8:F1} {r.SpeedupOverBase50,7:F2}x"));
+            }
+            Console.WriteLine($"wrote {Path.Combine(folder.FullName, "report.json")} and contact-sheet.png (rows: prompts; columns: {string.Join(", ", EvalMode.Standard.Select(m => m.Name))})");
+            return 0;
+        });
+        return command;
+    }
+}
