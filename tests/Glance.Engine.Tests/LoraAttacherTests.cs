@@ -156,4 +156,16 @@ public sealed class LoraAttacherTests : IDisposable
         Assert.Equal(ScalarType.BFloat16, piece.Down.dtype);
         Assert.Equal(ScalarType.BFloat16, piece.Up.dtype);
     }
+    [Fact]
+    public void KohyaNameFittingTwoLayersIsAnError()
+    {
+        using var first = new LoraLinear(2, 2);
+        using var second = new LoraLinear(2, 2);
+        var resolver = new LoraTargetResolver(new Dictionary<string, LoraLinear> { ["a.b_c"] = first, ["a_b.c"] = second });
+
+        Assert.Equal("a.b_c", resolver.Resolve("a.b_c")?.Module);
+        Assert.Null(resolver.Resolve("lora_unet_a_b_d"));
+        var error = Assert.Throws<InvalidOperationException>(() => resolver.Resolve("lora_unet_a_b_c"));
+        Assert.Contains("a_b.c", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -11,6 +11,8 @@ public static partial class LoraAttacher
     /// kohya underscore names are matched against the model's layers. Nothing is attached unless every module
     /// resolves and fits. Tensors are copied to each layer's device and dtype.
     /// </summary>
+    /// <param name="resolveTarget">Maps a module name (e.g. "transformer_blocks.0.attn.to_q", or kohya's
+    /// "double_blocks_0_img_attn_qkv") to its slice; returns null for names it does not know.</param>
     /// <param name="scaleOverride">Scale for every module instead of the file's override or alpha / rank.</param>
     public static void Attach(nn.Module model, string adapterName, LoraAdapterFile file, Func<string, ModuleSlice?>? resolveTarget, double? scaleOverride = null)
     {
