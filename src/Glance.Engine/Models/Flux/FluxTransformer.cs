@@ -18,7 +18,6 @@ namespace Glance.Engine.Models.Flux;
 /// <param name="Theta">RoPE base.</param>
 /// <param name="QkvBias">Whether the double blocks' fused qkv layers have a bias.</param>
 /// <param name="GuidanceEmbed">Whether the model has a distilled-guidance embedder (dev: yes, schnell: no).</param>
-#pragma warning disable CA1819 // the axes are a short fixed list, read-only by convention
 public sealed record FluxConfig(
     int InChannels,
     int VecInDim,
@@ -32,7 +31,6 @@ public sealed record FluxConfig(
     double Theta,
     bool QkvBias,
     bool GuidanceEmbed)
-#pragma warning restore CA1819
 {
     public int HeadDim => HiddenSize / NumHeads;
 
@@ -132,7 +130,8 @@ public sealed class FluxTransformer : nn.Module
             .ToDictionary(m => m.name, m => (LoraLinear)m.module, StringComparer.Ordinal);
 
     /// <summary>
-    /// Predicts the flow velocity for packed image tokens.
+    /// Predicts the flow velocity for packed image tokens. Autograd stays as the caller set it: wrap inference
+    /// in no_grad / inference_mode; adapter training needs gradients. Intermediates are freed per block.
     /// </summary>
     /// <param name="img">[B, Limg, InChannels] packed latents.</param>
     /// <param name="imgIds">[B or 1, Limg, 3] RoPE positions of the image tokens.</param>
