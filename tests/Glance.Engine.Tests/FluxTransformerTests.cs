@@ -1,0 +1,279 @@
+using Glance.Engine.Checkpoints;
+using Glance.Engine.Latents;
+using Glance.Engine.Lora;
+using Glance.Engine.Models;
+using Glance.Engine.Models.Flux;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Glance.Engine.Tests;
+
+public class FluxTransformerTests
+{
+    static readonly FluxConfig Tiny = ModelRegistry.Get("tiny");
+
+    sealed record Inputs(Tensor Img, Tensor ImgIds, Tensor Txt, Tensor TxtIds, Tensor Timesteps, Tensor Y, Tensor? Guidance)
+    {
+        public Inputs Row(int row) => new(
+            Img[row..(row + 1)], ImgIds, Txt[row..(row + 1)], TxtIds, Timesteps[row..(row + 1)], Y[row..(row + 1)],
+            Guidance?[row..(row + 1)]);
+
+        public Tensor RunOn(FluxTransformer model) => model.Forward(Img, ImgIds, Txt, TxtIds, Timesteps, Y, Guidance);
+    }
+
+    // A 4x6 latent packs into 6 image tokens; 5 text tokens.
+    static Inputs MakeInputs(FluxConfig config, int batch, long seed = 7)
+    {
+        var generator = new Generator((ulong)seed);
+        return new Inputs(
+            randn([batch, 6, config.InChannels], generator: generator),
+            LatentPacking.ImageIds(4, 6),
+            randn([batch, 5, config.ContextInDim], generator: generator),
+            LatentPacking.TextIds(5),
+            rand([batch], generator: generator),
+            randn([batch, config.VecInDim], generator: generator),
+            config.GuidanceEmbed ? full(batch, 3.5f) : null);
+    }
+
+    static FluxTransformer MakeModel(FluxConfig config, ScalarType dtype = ScalarType.Float32)
+    {
+        manual_seed(1234);
+        return new FluxTransformer(config, dtype);
+    }
+
+    static List<string> ExpectedBflKeys(FluxConfig c)
+    {
+        IEnumerable<string> Linear(string module, bool bias = true) =>
+            bias ? [$"{module}.weight", $"{module}.bias"] : [$"{module}.weight"];
+
+        var keys = new List<string>();
+        keys.AddRange(Linear("img_in"));
+        keys.AddRange(Linear("txt_in"));
+        foreach (string embedder in c.GuidanceEmbed ? new[] { "time_in", "vector_in", "guidance_in" } : ["time_in", "vector_in"])
+        {
+            keys.AddRange(Linear($"{embedder}.in_layer"));
+            keys.AddRange(Linear($"{embedder}.out_layer"));
+        }
+        for (int i = 0; i < c.Depth; i++)
+        {
+            foreach (string stream in new[] { "img", "txt" })
+            {
+                string p = $"double_blocks.{i}.{stream}";
+                keys.AddRange(Linear($"{p}_mod.lin"));
+                keys.AddRange(Linear($"{p}_attn.qkv", c.QkvBias));
+                keys.Add($"{p}_attn.norm.query_norm.scale");
+                keys.Add($"{p}_attn.norm.key_norm.scale");
+                keys.AddRange(Linear($"{p}_attn.proj"));
+                keys.AddRange(Linear($"{p}_mlp.0"));
+                keys.AddRange(Linear($"{p}_mlp.2"));
+            }
+        }
+        for (int i = 0; i < c.DepthSingleBlocks; i++)
+        {
+            string p = $"single_blocks.{i}";
+            keys.AddRange(Linear($"{p}.linear1"));
+            keys.AddRange(Linear($"{p}.linear2"));
+            keys.Add($"{p}.norm.query_norm.scale");
+            keys.Add($"{p}.norm.key_norm.scale");
+            keys.AddRange(Linear($"{p}.modulation.lin"));
+        }
+        keys.AddRange(Linear("final_layer.linear"));
+        keys.AddRange(Linear("final_layer.adaLN_modulation.1"));
+        return keys;
+    }
+
+    public static TheoryData<bool, bool, int, int> KeyConfigs => new()
+    {
+        { true, true, 1, 1 },
+        { false, false, 2, 3 },
+    };
+
+    [Theory]
+    [MemberData(nameof(KeyConfigs))]
+    public void StateDictKeysAreExactlyTheBflNames(bool guidance, bool qkvBias, int depth, int singleDepth)
+    {
+        var config = Tiny with { GuidanceEmbed = guidance, QkvBias = qkvBias, Depth = depth, DepthSingleBlocks = singleDepth };
+        using var model = MakeModel(config);
+        var actual = model.state_dict().Keys.ToHashSet(StringComparer.Ordinal);
+        var expected = ExpectedBflKeys(config).ToHashSet(StringComparer.Ordinal);
+        Assert.Equal(expected.Order(StringComparer.Ordinal), actual.Order(StringComparer.Ordinal));
+        Assert.True(FluxCheckpointNames.BflKeys(config).SetEquals(expected));
+    }
+
+    [Fact]
+    public void EveryLinearLayerIsALoraLinearSharingTheModelRouting()
+    {
+        using var model = MakeModel(Tiny);
+        var weights = model.state_dict().Keys.Where(k => k.EndsWith(".weight", StringComparison.Ordinal) && !k.EndsWith("_norm.scale", StringComparison.Ordinal));
+        var linears = model.LinearLayers();
+        foreach (string key in weights) Assert.True(linears.ContainsKey(key[..^".weight".Length]), key);
+        Assert.All(linears.Values, l => Assert.Same(model.Routing, l.Routing));
+    }
+
+    [Fact]
+    public void ForwardReturnsOneVelocityPerImageToken()
+    {
+        using var scope = NewDisposeScope();
+        using var model = MakeModel(Tiny);
+        using var _ = no_grad();
+        var output = MakeInputs(Tiny, 2).RunOn(model);
+        Assert.Equal(new long[] { 2, 6, Tiny.InChannels }, output.shape);
+        Assert.False(output.isnan().any().item<bool>());
+    }
+
+    [Fact]
+    public void SampleAloneEqualsSameSampleInsideBatch()
+    {
+        using var scope = NewDisposeScope();
+        using var model = MakeModel(Tiny);
+        using var _ = no_grad();
+        var inputs = MakeInputs(Tiny, 3);
+        var batched = inputs.RunOn(model);
+        var alone = inputs.Row(0).RunOn(model);
+        Assert.True(alone.allclose(batched[0..1], rtol: 0, atol: 1e-5));
+        // The batch rows differ, so equality above is not trivial.
+        Assert.False(batched[1..2].allclose(batched[0..1], rtol: 0, atol: 1e-3));
+    }
+
+    [Fact]
+    public void Bfloat16ForwardIsCloseToFloat32()
+    {
+        using var scope = NewDisposeScope();
+        using var full32 = MakeModel(Tiny);
+        using var half16 = new FluxTransformer(Tiny, ScalarType.BFloat16);
+        using var _ = no_grad();
+        var weights = full32.state_dict();
+        foreach (var (name, parameter) in half16.named_parameters()) parameter.copy_(weights[name]);
+
+        var inputs = MakeInputs(Tiny, 2);
+        var reference = inputs.RunOn(full32);
+        var reduced = inputs.RunOn(half16);
+
+        Assert.Equal(ScalarType.BFloat16, reduced.dtype);
+        double relativeError = reduced.to(ScalarType.Float32).sub(reference).norm().item<float>() / reference.norm().item<float>();
+        Assert.InRange(relativeError, 0, 0.05);
+    }
+
+    [Fact]
+    public void GuidanceIsRequiredWhenModelEmbedsGuidance()
+    {
+        using var scope = NewDisposeScope();
+        using var model = MakeModel(Tiny);
+        var inputs = MakeInputs(Tiny, 1) with { Guidance = null };
+        var error = Assert.Throws<ArgumentException>(() => inputs.RunOn(model));
+        Assert.Contains("guidance", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GuidanceIsRejectedWhenModelHasNoGuidanceEmbedder()
+    {
+        using var scope = NewDisposeScope();
+        var config = Tiny with { GuidanceEmbed = false };
+        using var model = MakeModel(config);
+        var inputs = MakeInputs(config, 1) with { Guidance = ones(1) };
+        var error = Assert.Throws<ArgumentException>(() => inputs.RunOn(model));
+        Assert.Contains("GuidanceEmbed = false", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GuidanceChangesTheOutput()
+    {
+        using var scope = NewDisposeScope();
+        using var model = MakeModel(Tiny);
+        using var _ = no_grad();
+        var inputs = MakeInputs(Tiny, 1);
+        var low = (inputs with { Guidance = full(1, 1.0f) }).RunOn(model);
+        var high = (inputs with { Guidance = full(1, 4.0f) }).RunOn(model);
+        Assert.False(low.allclose(high, rtol: 0, atol: 1e-4));
+    }
+
+    [Fact]
+    public void WrongFeatureSizeIsRejectedNamingShapes()
+    {
+        using var scope = NewDisposeScope();
+        using var model = MakeModel(Tiny);
+        var inputs = MakeInputs(Tiny, 1) with { Txt = zeros(1, 5, 7) };
+        var error = Assert.Throws<ArgumentException>(() => inputs.RunOn(model));
+        Assert.Contains("[1, 5, 7]", error.Message, StringComparison.Ordinal);
+        Assert.Contains("ContextInDim = 24", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AdapterChangesOnlySamplesRoutedToIt()
+    {
+        using var scope = NewDisposeScope();
+        using var model = MakeModel(Tiny);
+        using var _ = no_grad();
+        var inputs = MakeInputs(Tiny, 1);
+        var pair = new Inputs(
+            inputs.Img.expand(2, -1, -1), inputs.ImgIds, inputs.Txt.expand(2, -1, -1), inputs.TxtIds,
+            inputs.Timesteps.expand(2), inputs.Y.expand(2, -1), inputs.Guidance!.expand(2));
+        var before = pair.RunOn(model);
+
+        var qkv = model.LinearLayers()["double_blocks.0.img_attn.qkv"];
+        const int rank = 4;
+        qkv.AddPiece("slow", new LoraPiece("transformer_blocks.0.attn.to_k", randn(rank, Tiny.HiddenSize), randn(Tiny.HiddenSize, rank), Tiny.HiddenSize, rank, 1.0));
+
+        Tensor after;
+        using (model.Routing.Route(new string?[] { null, "slow" }, CPU))
+            after = pair.RunOn(model);
+
+        Assert.True(after[0..1].allclose(before[0..1], rtol: 0, atol: 1e-6));
+        Assert.False(after[1..2].allclose(before[1..2], rtol: 0, atol: 1e-3));
+    }
+
+    [Fact]
+    public void RopeIsIdentityAtPositionZero()
+    {
+        using var scope = NewDisposeScope();
+        var x = randn(2, 3, 5, 16);
+        using var angles = Rope.Angles(zeros(1, 5, 3), Tiny.AxesDim, Tiny.Theta);
+        Assert.True(Rope.Apply(x, angles).allclose(x, rtol: 0, atol: 1e-6));
+    }
+
+    [Fact]
+    public void RopePreservesPairNormsAndMovesVectors()
+    {
+        using var scope = NewDisposeScope();
+        var x = randn(1, 2, 6, 16);
+        using var angles = Rope.Angles(LatentPacking.ImageIds(4, 6).add(1), Tiny.AxesDim, Tiny.Theta);
+        var rotated = Rope.Apply(x, angles);
+        var pairNorms = x.reshape(1, 2, 6, 8, 2).norm(-1);
+        var rotatedPairNorms = rotated.reshape(1, 2, 6, 8, 2).norm(-1);
+        Assert.True(rotatedPairNorms.allclose(pairNorms, rtol: 1e-5, atol: 1e-5));
+        Assert.False(rotated.allclose(x, rtol: 0, atol: 1e-3));
+    }
+
+    [Fact]
+    public void RopeTurnsFirstPairOfEachAxisByThePosition()
+    {
+        using var scope = NewDisposeScope();
+        // Feature pair 0 belongs to axis 0 and pair 2 to axis 1; both have frequency theta^0 = 1.
+        var x = zeros(1, 1, 1, 16);
+        var ids = zeros(1, 1, 3);
+        ids[0, 0, 0] = tensor(0.5f);
+        ids[0, 0, 1] = tensor(2f);
+        x[0, 0, 0, 0] = tensor(1f);
+        x[0, 0, 0, 4] = tensor(1f);
+        using var angles = Rope.Angles(ids, Tiny.AxesDim, Tiny.Theta);
+        var rotated = Rope.Apply(x, angles).data<float>().ToArray();
+        Assert.Equal(Math.Cos(0.5), rotated[0], 5);
+        Assert.Equal(Math.Sin(0.5), rotated[1], 5);
+        Assert.Equal(Math.Cos(2.0), rotated[4], 5);
+        Assert.Equal(Math.Sin(2.0), rotated[5], 5);
+    }
+
+    [Fact]
+    public void TimestepEmbeddingIsCosThenSinOfThousandTimesSigma()
+    {
+        using var scope = NewDisposeScope();
+        var embedding = TimestepEmbedding.Sinusoid(full(1, 0.002f), 256).data<float>().ToArray();
+        // Frequency 0 is 1, so the first cos / sin see the argument 1000 * 0.002 = 2.
+        Assert.Equal(Math.Cos(2.0), embedding[0], 5);
+        Assert.Equal(Math.Sin(2.0), embedding[128], 5);
+        // The last frequency is 10000^(-127/128).
+        double lastArgument = 2.0 * Math.Pow(10_000, -127.0 / 128);
+        Assert.Equal(Math.Cos(lastArgument), embedding[127], 5);
+        Assert.Equal(Math.Sin(lastArgument), embedding[255], 5);
+    }
+}
