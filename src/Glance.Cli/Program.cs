@@ -6,6 +6,7 @@ root.Subcommands.Add(PlanCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(TrainBaseCommand.Create());
 root.Subcommands.Add(TrainLoraCommand.Create());
+root.Subcommands.Add(WorldCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 return root.Parse(args).Invoke();
