@@ -2,7 +2,10 @@ using Microsoft.ML.Tokenizers;
 
 namespace Glance.Engine.Text;
 
-/// <summary>T5's SentencePiece (unigram) tokenizer from a spiece.model file: no BOS, EOS appended, pad id 0.</summary>
+/// <summary>
+/// T5's SentencePiece (unigram) tokenizer from a spiece.model file: no BOS, EOS appended, pad id 0. Models without a
+/// BOS piece are patched on load (see <see cref="SentencePieceBosPatch"/>).
+/// </summary>
 public sealed class T5SentencePieceTokenizer : ITextTokenizer
 {
     readonly SentencePieceTokenizer _inner;
@@ -31,7 +34,10 @@ public sealed class T5SentencePieceTokenizer : ITextTokenizer
     public static T5SentencePieceTokenizer Load(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        return new T5SentencePieceTokenizer(SentencePieceTokenizer.Create(stream, false, true));
+        using var buffer = new MemoryStream();
+        stream.CopyTo(buffer);
+        using var patched = new MemoryStream(SentencePieceBosPatch.PointMissingBosAtUnknown(buffer.ToArray()));
+        return new T5SentencePieceTokenizer(SentencePieceTokenizer.Create(patched, false, true));
     }
 
     /// <summary>T5 reserves id 0 for padding.</summary>
