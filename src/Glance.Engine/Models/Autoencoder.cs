@@ -414,8 +414,17 @@ public sealed class AutoencoderUpsample : nn.Module<Tensor, Tensor>
 
 static class AutoencoderLayers
 {
-    public static GroupNorm Norm(long channels, ScalarType? dtype, Device? device) =>
-        nn.GroupNorm(AutoencoderConfig.NormGroups, channels, eps: 1e-6, device: device, dtype: dtype);
+    /// <summary>GroupNorm(32, eps 1e-6) initialised as identity: TorchSharp 0.107 leaves its affine parameters uninitialised (torch.empty).</summary>
+    public static GroupNorm Norm(long channels, ScalarType? dtype, Device? device)
+    {
+        var norm = nn.GroupNorm(AutoencoderConfig.NormGroups, channels, eps: 1e-6, device: device, dtype: dtype);
+        using (no_grad())
+        {
+            norm.weight.fill_(1);
+            norm.bias!.zero_();
+        }
+        return norm;
+    }
 
     public static ModuleList<AutoencoderResnetBlock> Resnets(long inChannels, long outChannels, int count, ScalarType? dtype, Device? device)
     {
