@@ -178,6 +178,10 @@ public sealed class StateDictIOTests : IDisposable
         Assert.Equal(ScalarType.BFloat16, loaded.dtype);
         using var expected = source.to(ScalarType.BFloat16);
         Assert.True(loaded.equal(expected).all().item<bool>());
+        using var full = T5Output(original);
+        using var reduced = T5Output(half);
+        using var reducedAsFloat = reduced.to(ScalarType.Float32);
+        Assert.True(reducedAsFloat.allclose(full, rtol: 0.1, atol: 0.1));
     }
 
     [Fact]
