@@ -137,6 +137,11 @@ public class AutoencoderTests
     {
         using var ae = new AutoEncoder(AutoencoderConfig.Tiny, ScalarType.BFloat16);
         Assert.All(ae.parameters(), p => Assert.Equal(ScalarType.BFloat16, p.dtype));
+        using var _ = no_grad();
+        using var latent = randn(1, 4, 8, 8, dtype: ScalarType.BFloat16);
+        using var image = ae.Decode(latent);
+        Assert.Equal(ScalarType.BFloat16, image.dtype);
+        Assert.True(image.isfinite().all().item<bool>());
     }
 
     [Fact]
