@@ -45,7 +45,7 @@ public static class EvalCommand
                 modes = results,
                 scenes = scenes.Select(s => s.Caption),
             };
-            File.WriteAllText(Path.Combine(folder.FullName, "report.json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+            File.WriteAllText(Path.Combine(folder.FullName, "report.json"), JsonSerializer.Serialize(report, ReportJson.Options));
             var sheet = ContactSheet.Compose(images.Take(result.GetValue(sheetRows)).Select(row => (IReadOnlyList<Glance.Engine.Serving.DecodedImage>)row).ToArray());
             File.WriteAllBytes(Path.Combine(folder.FullName, "contact-sheet.png"), PngEncoding.Encode(sheet));
 

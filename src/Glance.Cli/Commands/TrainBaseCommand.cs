@@ -58,7 +58,7 @@ public static class TrainBaseCommand
                 threads = TorchSharp.torch.get_num_threads(),
                 machine = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}",
             };
-            File.WriteAllText(Path.Combine(folder, "training.json"), JsonSerializer.Serialize(record, new JsonSerializerOptions { WriteIndented = true }));
+            File.WriteAllText(Path.Combine(folder, "training.json"), JsonSerializer.Serialize(record, ReportJson.Options));
             Console.WriteLine($"wrote {folder} in {clock.Elapsed:hh\\:mm\\:ss}");
             return 0;
         });

@@ -136,9 +136,7 @@ public sealed class GlanceModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(prompts);
         using var scope = NewDisposeScope();
-        var batch = TokenBatch.Create(Tokenizer, prompts, Config.MaxTextTokens);
-        var ids = batch.Ids.to(Device);
-        var mask = batch.Mask.to(Device);
+        var (ids, mask) = TokenBatch.Encode(Tokenizer, prompts, Config.MaxTextTokens).ToTensors(Device);
         var context = TextEncoder.Forward(ids, mask);
         var weights = mask.to(context.dtype).unsqueeze(-1);
         var pooled = context.mul(weights).sum(1).div(weights.sum(1).clamp_min(1));

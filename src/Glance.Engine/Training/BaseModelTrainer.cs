@@ -11,13 +11,13 @@ namespace Glance.Engine.Training;
 /// <summary>Step counts and rates of the three stages of base-model training on the shapes world.</summary>
 public sealed record BaseTrainingOptions(
     long Seed = 1,
-    int AutoencoderSteps = 1500,
-    int AutoencoderBatch = 16,
+    int AutoencoderSteps = 1000,
+    int AutoencoderBatch = 8,
     double AutoencoderLearningRate = 1e-3,
     double AutoencoderKlWeight = 1e-6,
     int LatentCacheSize = 24000,
-    int TransformerSteps = 6000,
-    int TransformerBatch = 64,
+    int TransformerSteps = 5000,
+    int TransformerBatch = 32,
     double TransformerLearningRate = 5e-4,
     int WarmupSteps = 200,
     double CaptionDropout = 0.1,
@@ -95,7 +95,7 @@ public static class BaseModelTrainer
         for (int step = 1; step <= o.AutoencoderSteps; step++)
         {
             using var scope = NewDisposeScope();
-            SetLearningRate(optimizer, o.AutoencoderLearningRate * Schedule(step, o.AutoencoderSteps, o.WarmupSteps));
+            SetLearningRate(optimizer, o.AutoencoderLearningRate * Schedule(step, o.AutoencoderSteps, Math.Min(o.WarmupSteps, o.AutoencoderSteps / 10)));
             var (images, _) = data.Get(RandomIndices(indexRandom, o.AutoencoderBatch));
             var (mean, logVar) = autoencoder.EncodeDistribution(images);
             var z = mean.add(logVar.mul(0.5).exp().mul(randn_like(mean)));
