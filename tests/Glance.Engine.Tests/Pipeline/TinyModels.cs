@@ -1,0 +1,35 @@
+using Glance.Engine.Lora;
+using Glance.Engine.Pipeline;
+using Glance.Engine.Sampling;
+using Glance.Engine.Text;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Glance.Engine.Tests.Pipeline;
+
+/// <summary>Randomly initialised tiny model bundles, optionally with non-zero Slow and Fast adapters.</summary>
+internal static class TinyModels
+{
+    public static GlanceModel Create(bool withAdapters = true, GlanceModelConfig? config = null)
+    {
+        var model = GlanceModel.Create(config ?? GlanceModelPresets.Tiny, WordTokenizer.Build(["a red circle on a gray background", "blue square"]), CPU, ScalarType.Float32, seed: 3);
+        if (withAdapters)
+        {
+            long seed = 10;
+            foreach (string phase in new[] { PlanBuilder.SlowPhase, PlanBuilder.FastPhase })
+            {
+                foreach (var p in model.AddTrainableAdapter(phase, Training.LoraTrainer.DefaultTargets(model), rank: 4, alpha: 4, seed: seed++))
+                    p.requires_grad = false;
+                // Fresh adapters have up = 0 and change nothing; give them weight so that tests can see routing.
+                using var noGrad = no_grad();
+                using var generator = new Generator((ulong)seed, CPU);
+                foreach (var layer in LoraLayers.Of(model.Transformer).Values)
+                {
+                    foreach (var piece in layer.PiecesOf(phase))
+                        piece.Up.copy_(randn(piece.Up.shape, generator: generator).mul(0.3));
+                }
+            }
+        }
+        return model;
+    }
+}

@@ -1,0 +1,192 @@
+using Glance.Engine.Imaging;
+using Glance.Engine.Lora;
+using Glance.Engine.Pipeline;
+using Glance.Engine.Serving;
+using static TorchSharp.torch;
+
+namespace Glance.Engine.Tests.Pipeline;
+
+public class TorchGlanceEngineTests
+{
+    static GenerationSpec Spec(long seed, string prompt = "a red circle", SamplingMode mode = SamplingMode.Glance, int size = 16, int? steps = null) =>
+        new(prompt, null, size, size, seed, mode, steps);
+
+    static void RunToEnd(TorchGlanceEngine engine, IReadOnlyList<GenerationState> states)
+    {
+        while (states.Any(s => !s.IsDenoised)) engine.RunStep(states.Where(s => !s.IsDenoised).ToArray());
+    }
+
+    static Tensor LatentsOf(GenerationState state) => ((TorchGenerationState)state).Latents;
+
+    [Fact]
+    public void SameSeedGivesSameImageWhateverElseIsInTheBatch()
+    {
+        using var engine = new TorchGlanceEngine(TinyModels.Create());
+        var alone = engine.Start([Spec(42)]);
+        RunToEnd(engine, alone);
+        var crowd = engine.Start([Spec(7, "blue square"), Spec(42), Spec(9, "a red circle on a gray background")]);
+        RunToEnd(engine, crowd);
+
+        var imageAlone = engine.Decode(alone)[0];
+        var imageInCrowd = engine.Decode(crowd)[1];
+        Assert.True(LatentsOf(alone[0]).allclose(LatentsOf(crowd[1]), rtol: 1e-4, atol: 1e-5));
+        Assert.Equal(imageAlone.Rgb, imageInCrowd.Rgb);
+        Assert.NotEqual(imageAlone.Rgb, engine.Decode(crowd)[0].Rgb);
+        foreach (var s in alone.Concat(crowd)) s.Dispose();
+    }
+
+    [Fact]
+    public void MixedSlowAndFastBatchEqualsEachSampleAlone()
+    {
+        using var engine = new TorchGlanceEngine(TinyModels.Create());
+        (GenerationState Fast, GenerationState Slow) Prepare()
+        {
+            var ahead = engine.Start([Spec(1)])[0];
+            for (int i = 0; i < 5; i++) engine.RunStep([ahead]); // now in the Fast phase
+            var fresh = engine.Start([Spec(2, "blue square")])[0];
+            return (ahead, fresh);
+        }
+
+        var (fastA, slowA) = Prepare();
+        Assert.Equal("fast", fastA.NextStep!.Adapter);
+        Assert.Equal("slow", slowA.NextStep!.Adapter);
+        engine.RunStep([fastA, slowA]);
+
+        var (fastB, slowB) = Prepare();
+        engine.RunStep([fastB]);
+        engine.RunStep([slowB]);
+
+        Assert.True(LatentsOf(fastA).allclose(LatentsOf(fastB), rtol: 1e-4, atol: 1e-5));
+        Assert.True(LatentsOf(slowA).allclose(LatentsOf(slowB), rtol: 1e-4, atol: 1e-5));
+        foreach (var s in new[] { fastA, slowA, fastB, slowB }) s.Dispose();
+    }
+
+    [Fact]
+    public void AdaptersChangeTheResultOfTheirPhase()
+    {
+        using var withAdapters = new TorchGlanceEngine(TinyModels.Create(withAdapters: true));
+        var plan = withAdapters.PlanFor(Spec(5));
+        var noAdapters = Glance.Engine.Sampling.PlanBuilder.Glance(withAdapters.Model.Config.Schedule, withAdapters.Model.ImageSeqLen(16, 16), null, null);
+        var a = withAdapters.Start([(Spec(5), plan)])[0];
+        var b = withAdapters.Start([(Spec(5), noAdapters)])[0];
+        withAdapters.RunStep([a, b]);
+        Assert.False(LatentsOf(a).allclose(LatentsOf(b), atol: 1e-4));
+        a.Dispose();
+        b.Dispose();
+    }
+
+    [Fact]
+    public void GlancePlanRunsFiveSlowThenFiveFastSteps()
+    {
+        using var engine = new TorchGlanceEngine(TinyModels.Create());
+        var state = engine.Start([Spec(3)])[0];
+        Assert.Equal(10, state.Plan.Count);
+        Assert.Equal(Enumerable.Repeat("slow", 5).Concat(Enumerable.Repeat("fast", 5)), state.Plan.Select(s => s.Adapter));
+        Assert.Equal(1.0, state.Plan.Sum(s => s.Sigma - s.NextSigma), 9);
+        state.Dispose();
+    }
+
+    [Fact]
+    public void BaseModeRunsTheRequestedStepsWithoutAdapter()
+    {
+        using var engine = new TorchGlanceEngine(TinyModels.Create());
+        var state = engine.Start([Spec(3, mode: SamplingMode.Base, steps: 4)])[0];
+        Assert.Equal(4, state.Plan.Count);
+        Assert.All(state.Plan, s => Assert.Null(s.Adapter));
+        state.Dispose();
+    }
+
+    [Fact]
+    public void GenerationRunnerReportsEveryStageAndAValidPng()
+    {
+        using var engine = new TorchGlanceEngine(TinyModels.Create());
+        var result = GenerationRunner.Generate(engine, Spec(11));
+        Assert.Equal(new[] { "encode", "slow", "fast", "decode", "png" }, result.Timings.Select(t => t.Key));
+        var decoded = PngEncoding.Decode(new MemoryStream(result.Png));
+        Assert.Equal(result.Image.Rgb, decoded.Rgb);
+    }
+
+    [Fact]
+    public void ModelFolderRoundTripGivesIdenticalImages()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), "glance-roundtrip-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var original = new TorchGlanceEngine(TinyModels.Create());
+            original.Model.Save(folder);
+            Directory.CreateDirectory(Path.Combine(folder, GlanceModel.AdaptersFolder));
+            foreach (string adapter in original.Model.Adapters)
+                LoraFile.WritePeft(original.Model.Transformer, adapter, Path.Combine(folder, GlanceModel.AdaptersFolder, adapter + ".safetensors"));
+
+            using var loaded = new TorchGlanceEngine(GlanceModel.Load(folder, new Runtime.EngineOptions { Device = "cpu" }));
+            Assert.Equal(new[] { "fast", "slow" }, loaded.Model.Adapters);
+            var expected = GenerationRunner.Generate(original, Spec(21)).Image;
+            var actual = GenerationRunner.Generate(loaded, Spec(21)).Image;
+            Assert.Equal(expected.Rgb, actual.Rgb);
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void MergedAdapterGivesTheSameStepAsRoutedAdapter()
+    {
+        using var engine = new TorchGlanceEngine(TinyModels.Create());
+        var routed = engine.Start([Spec(8)])[0];
+        engine.RunStep([routed]);
+
+        LoraAttacher.Merge(engine.Model.Transformer, "slow");
+        var merged = engine.Start([(Spec(8), Glance.Engine.Sampling.PlanBuilder.Glance(engine.Model.Config.Schedule, engine.Model.ImageSeqLen(16, 16), null, null))])[0];
+        engine.RunStep([merged]);
+        LoraAttacher.Unmerge(engine.Model.Transformer, "slow");
+
+        Assert.True(LatentsOf(routed).allclose(LatentsOf(merged), rtol: 1e-4, atol: 1e-5));
+        routed.Dispose();
+        merged.Dispose();
+    }
+
+    [Fact]
+    public void DistilledGuidanceModelFeedsTheScaleToTheTransformer()
+    {
+        var config = GlanceModelPresets.Tiny with
+        {
+            Transformer = GlanceModelPresets.Tiny.Transformer with { GuidanceEmbed = true },
+            Guidance = new GuidanceConfig(TrueCfg: false, DefaultScale: 3.5, MaxScale: 10),
+        };
+        using var engine = new TorchGlanceEngine(TinyModels.Create(withAdapters: false, config));
+        var low = engine.Start([Spec(4, mode: SamplingMode.Base, steps: 2) with { Guidance = 1.0 }])[0];
+        var high = engine.Start([Spec(4, mode: SamplingMode.Base, steps: 2) with { Guidance = 6.0 }])[0];
+        engine.RunStep([low, high]);
+        Assert.False(LatentsOf(low).allclose(LatentsOf(high), atol: 1e-5));
+        low.Dispose();
+        high.Dispose();
+    }
+
+    [Fact]
+    public void StepRejectsMixedResolutions()
+    {
+        using var engine = new TorchGlanceEngine(TinyModels.Create());
+        var states = engine.Start([Spec(1, size: 16), Spec(2, size: 32)]);
+        Assert.Throws<ArgumentException>(() => engine.RunStep(states));
+        foreach (var s in states) s.Dispose();
+    }
+
+    [Fact]
+    public void DecodeBeforeTheLastStepFails()
+    {
+        using var engine = new TorchGlanceEngine(TinyModels.Create());
+        var state = engine.Start([Spec(1)])[0];
+        Assert.Throws<InvalidOperationException>(() => engine.Decode([state]));
+        state.Dispose();
+    }
+
+    [Fact]
+    public void PlanNamingAnUnknownAdapterFailsAtStart()
+    {
+        using var engine = new TorchGlanceEngine(TinyModels.Create(withAdapters: false));
+        var error = Assert.Throws<InvalidOperationException>(() => engine.Start([Spec(1)]));
+        Assert.Contains("slow", error.Message, StringComparison.Ordinal);
+    }
+}
