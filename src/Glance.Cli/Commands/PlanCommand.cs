@@ -29,7 +29,7 @@ public static class PlanCommand
             var plan = result.GetValue(mode) == "base"
                 ? PlanBuilder.Base(samplerPreset.Schedule, seqLen, result.GetValue(steps))
                 : PlanBuilder.Glance(samplerPreset.Schedule, seqLen);
-            Console.Out.WriteLine(result.GetValue(json) ? ToJson(plan) : ToTable(plan));
+            result.InvocationConfiguration.Output.WriteLine(result.GetValue(json) ? ToJson(plan) : ToTable(plan));
             return 0;
         });
         return command;
