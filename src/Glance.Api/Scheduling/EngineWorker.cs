@@ -205,6 +205,7 @@ internal sealed class EngineWorker(
             item.Timings.Started(start, end, states[i].Plan.Select(step => step.Phase));
             item.LastProgressAt = end;
             running.Add(item);
+            Volatile.Write(ref runningCount, running.Count);
             item.Report(new WorkProgress(WorkProgressKind.Started, 0, states[i].Plan.Count, null, item.Timings.ToMilliseconds()));
         }
     }

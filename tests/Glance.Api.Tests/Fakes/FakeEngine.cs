@@ -19,7 +19,8 @@ public sealed class FakeEngine : IGlanceEngine
     public const string FailOnStep = "fail-on-step";
 
     readonly ConcurrentQueue<RecordedCall> calls = new();
-    readonly ManualResetEventSlim gate = new(true);
+    readonly object gate = new();
+    int allowedSteps = int.MaxValue;
     int liveStates;
     int stepsEntered;
 
@@ -39,14 +40,33 @@ public sealed class FakeEngine : IGlanceEngine
     public int LiveStates => Volatile.Read(ref liveStates);
 
     /// <summary>Steps begun so far, counted before the gate, so a test can see the engine waiting at it.</summary>
-    public int StepsEntered => Volatile.Read(ref stepsEntered);
+    public int StepsEntered
+    {
+        get
+        {
+            lock (gate) return stepsEntered;
+        }
+    }
 
     public bool IsDisposed { get; private set; }
 
-    /// <summary>Makes the next steps wait until <see cref="OpenGate"/>.</summary>
-    public void CloseGate() => gate.Reset();
+    /// <summary>Makes every step not yet begun wait until <see cref="OpenGate"/>.</summary>
+    public void CloseGate() => HoldStepsAfter(StepsEntered);
 
-    public void OpenGate() => gate.Set();
+    /// <summary>Lets the first <paramref name="steps"/> step calls run; later ones wait until <see cref="OpenGate"/>.</summary>
+    public void HoldStepsAfter(int steps)
+    {
+        lock (gate) allowedSteps = steps;
+    }
+
+    public void OpenGate()
+    {
+        lock (gate)
+        {
+            allowedSteps = int.MaxValue;
+            Monitor.PulseAll(gate);
+        }
+    }
 
     public void WarmUp()
     {
@@ -64,8 +84,12 @@ public sealed class FakeEngine : IGlanceEngine
     public void RunStep(IReadOnlyList<GenerationState> batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        Interlocked.Increment(ref stepsEntered);
-        if (!gate.Wait(TimeSpan.FromSeconds(10))) throw new TimeoutException("The fake engine's gate stayed closed for 10 s.");
+        lock (gate)
+        {
+            int call = ++stepsEntered;
+            while (call > allowedSteps)
+                if (!Monitor.Wait(gate, TimeSpan.FromSeconds(10))) throw new TimeoutException("The fake engine's gate stayed closed for 10 s.");
+        }
         if (batch.Select(state => (state.Spec.Width, state.Spec.Height)).Distinct().Count() > 1)
             throw new InvalidOperationException("A step mixed resolutions.");
         Record("step", [.. batch.Select(state => new RecordedRequest(state.Spec.Seed, state.Spec.Prompt, state.StepIndex, state.NextStep!.Phase))]);
@@ -96,8 +120,7 @@ public sealed class FakeEngine : IGlanceEngine
     public void Dispose()
     {
         IsDisposed = true;
-        gate.Set();
-        gate.Dispose();
+        OpenGate();
     }
 
     IReadOnlyList<PlannedStep> Plan(GenerationSpec spec)

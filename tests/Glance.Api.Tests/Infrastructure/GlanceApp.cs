@@ -22,7 +22,7 @@ public sealed class GlanceApp : IAsyncDisposable
 
     readonly WebApplicationFactory<Program> factory;
 
-    public GlanceApp(FakeEngine? engine = null, IReadOnlyDictionary<string, string?>? settings = null, bool kestrel = false)
+    internal GlanceApp(FakeEngine? engine = null, IReadOnlyDictionary<string, string?>? settings = null, IEngineFactory? engineFactory = null)
     {
         Engine = engine ?? new FakeEngine();
         var merged = new Dictionary<string, string?>(Defaults);
@@ -33,9 +33,8 @@ public sealed class GlanceApp : IAsyncDisposable
         factory = baseFactory.WithWebHostBuilder(builder =>
         {
             foreach ((string key, string? value) in merged) builder.UseSetting(key, value);
-            builder.ConfigureTestServices(services => services.AddSingleton<IEngineFactory>(fakeFactory));
+            builder.ConfigureTestServices(services => services.AddSingleton(engineFactory ?? fakeFactory));
         });
-        if (kestrel) factory.UseKestrel(0);
     }
 
     public FakeEngine Engine { get; }
@@ -47,6 +46,7 @@ public sealed class GlanceApp : IAsyncDisposable
     /// <summary>Starts a real Kestrel server on a free port (browser tests) and returns its address.</summary>
     public Uri StartKestrel()
     {
+        factory.UseKestrel(0);
         factory.StartServer();
         using HttpClient client = factory.CreateClient();
         return client.BaseAddress!;

@@ -19,12 +19,8 @@ public class WorkerTests
         using HttpClient client = await app.ReadyClientAsync();
 
         // Hold the engine after the first request's two slow steps, then let a second request arrive.
-        engine.CloseGate();
+        engine.HoldStepsAfter(2);
         Task<HttpResponseMessage> first = Generate(client, "first", 1);
-        await Eventually.TrueAsync(() => engine.StepsEntered == 1, "the first step to reach the gate");
-        engine.OpenGate();
-        await Eventually.TrueAsync(() => engine.Steps.Count >= 2, "the first request's slow steps");
-        engine.CloseGate();
         await Eventually.TrueAsync(() => engine.StepsEntered == 3, "the third step to reach the gate");
         Task<HttpResponseMessage> second = Generate(client, "second", 2);
         await Eventually.TrueAsync(() => app.Services.GetQueueCount() == 1, "the second request to wait");
