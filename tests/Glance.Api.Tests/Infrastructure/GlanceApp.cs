@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using Glance.Api.Engine;
 using Glance.Api.Tests.Fakes;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -43,13 +45,13 @@ public sealed class GlanceApp : IAsyncDisposable
 
     public HttpClient CreateClient() => factory.CreateClient();
 
-    /// <summary>Starts a real Kestrel server on a free port (browser tests) and returns its address.</summary>
+    /// <summary>Starts a real Kestrel server on a free loopback port (browser tests) and returns its address.</summary>
     public Uri StartKestrel()
     {
-        factory.UseKestrel(0);
+        factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         factory.StartServer();
-        using HttpClient client = factory.CreateClient();
-        return client.BaseAddress!;
+        string address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        return new Uri(address);
     }
 
     /// <summary>A client for an app whose engine is loaded and warmed up.</summary>
