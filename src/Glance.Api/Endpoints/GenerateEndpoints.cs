@@ -1,4 +1,5 @@
 using System.Globalization;
+using Glance.Api.OpenApi;
 using Glance.Api.Scheduling;
 using Glance.Api.Security;
 using Glance.Api.Validation;
@@ -26,7 +27,8 @@ internal static class GenerateEndpoints
                 "per-stage timings. The Server-Timing header gives milliseconds for queue, encode, each phase (slow and fast, " +
                 "or base), decode and png; X-Glance-Seed the seed used.")
             .Accepts<GenerateRequest>("application/json")
-            .Produces<GenerateResponse>(StatusCodes.Status200OK, "application/json", "image/png")
+            .Produces<GenerateResponse>(StatusCodes.Status200OK, "application/json")
+            .WithMetadata(new PngAlternative())
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)

@@ -36,7 +36,7 @@ internal static class JobEndpoints
         jobs.MapGet("/{id}/image", GetImageAsync)
             .WithName("GetJobImage")
             .WithSummary("The finished job's PNG (409 until it completes).")
-            .Produces(StatusCodes.Status200OK, contentType: "image/png");
+            .Produces<Stream>(StatusCodes.Status200OK, "image/png");
         jobs.MapGet("/{id}/events", FollowAsync)
             .WithName("FollowJob")
             .WithSummary("Server-sent events: queued, phase, step ..., then completed, failed or cancelled.")

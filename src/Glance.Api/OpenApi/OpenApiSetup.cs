@@ -17,12 +17,17 @@ internal static class OpenApiSetup
                     "Every error is an RFC 9457 problem with a stable type under https://glance.dev/problems/.",
             });
             options.SchemaFilter<ExampleSchemaFilter>();
+            options.OperationFilter<PngAlternativeFilter>();
             options.AddSecurityDefinition("ApiKey", new OpenApiSecurityScheme
             {
                 Type = SecuritySchemeType.ApiKey,
                 In = ParameterLocation.Header,
                 Name = "X-Api-Key",
                 Description = "Needed only when the server is configured with API keys.",
+            });
+            options.AddSecurityRequirement(document => new OpenApiSecurityRequirement
+            {
+                [new OpenApiSecuritySchemeReference("ApiKey", document)] = [],
             });
         });
         return services;

@@ -15,7 +15,8 @@ internal static class RateLimiting
 
     public static IServiceCollection AddGlanceRateLimiting(this IServiceCollection services)
     {
-        services.AddRateLimiter(limiter => { });
+        // The policy reads the bound Glance options, so it is configured through the options system, not inline.
+        services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>>((limiter, configured) =>
         {
             RateLimitOptions limits = configured.Value;

@@ -19,6 +19,9 @@ public class DocumentationEndpointTests
         string[] paths = [.. document.GetProperty("paths").EnumerateObject().Select(p => p.Name)];
         foreach (string path in new[] { "/generate", "/v1/images/generations", "/jobs", "/jobs/{id}", "/jobs/{id}/image", "/jobs/{id}/events", "/healthz", "/readyz" })
             Assert.Contains(path, paths);
+        JsonElement generated = document.GetProperty("paths").GetProperty("/generate").GetProperty("post").GetProperty("responses").GetProperty("200").GetProperty("content");
+        Assert.Equal("binary", generated.GetProperty("image/png").GetProperty("schema").GetProperty("format").GetString());
+        Assert.True(generated.TryGetProperty("application/json", out _));
         JsonElement schemas = document.GetProperty("components").GetProperty("schemas");
         Assert.Equal("glance", schemas.GetProperty("GenerateRequest").GetProperty("example").GetProperty("mode").GetString());
         Assert.Equal("b64_json", schemas.GetProperty("ImageGenerationRequest").GetProperty("example").GetProperty("response_format").GetString());
