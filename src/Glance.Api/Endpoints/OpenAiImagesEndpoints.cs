@@ -1,0 +1,63 @@
+using System.Globalization;
+using Glance.Api.Options;
+using Glance.Api.Problems;
+using Glance.Api.Scheduling;
+using Glance.Api.Security;
+using Glance.Api.Validation;
+using Glance.Contracts.OpenAi;
+using Glance.Engine.Serving;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace Glance.Api.Endpoints;
+
+/// <summary>POST /v1/images/generations: the OpenAI Images API, b64_json responses only.</summary>
+internal static class OpenAiImagesEndpoints
+{
+    public static IEndpointRouteBuilder MapOpenAiImagesEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/images/generations", GenerateAsync)
+            .WithName("CreateImage")
+            .WithTags("OpenAI compatible")
+            .WithSummary("Generate n images (OpenAI Images API).")
+            .WithDescription(
+                "Accepts prompt, model, n, size (\"WxH\") and response_format (b64_json only; url is refused), plus seed, " +
+                "negative_prompt, mode and guidance. Image i uses seed + i.")
+            .Accepts<ImageGenerationRequest>("application/json")
+            .Produces<ImageGenerationResponse>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status500InternalServerError)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .ProducesProblem(StatusCodes.Status504GatewayTimeout)
+            .RequireRateLimiting(RateLimiting.PerClientPolicy);
+        return app;
+    }
+
+    static async Task<Results<Ok<ImageGenerationResponse>, ValidationProblem, ProblemHttpResult>> GenerateAsync(
+        [FromBody] ImageGenerationRequest request,
+        HttpContext http,
+        ServerLifecycle lifecycle,
+        ImageGeneration generation,
+        IOptions<ModelOptions> model,
+        IOptions<RequestOptions> limits,
+        TimeProvider time)
+    {
+        if (request.ResponseFormat == ImageGenerationRequestValidation.Url)
+            return ProblemKind.UnsupportedResponseFormat.ToResult(
+                "This server does not host images; ask for response_format \"b64_json\" to receive them in the response.");
+        if (GenerationProblems.EngineProblem(lifecycle, out EngineDescription? engine) is { } unavailable) return unavailable;
+        IReadOnlyList<GenerationSpec>? specs = ImageGenerationRequestValidation.Validate(
+            request, engine!, model.Value.Name, limits.Value.MaxImagesPerRequest, out FieldErrors errors);
+        if (specs is null) return GenerationProblems.Invalid(errors);
+
+        (IReadOnlyList<GeneratedImage>? images, ProblemHttpResult? problem) = await generation.RunAsync(specs, http).ConfigureAwait(false);
+        if (problem is not null) return problem;
+        http.Response.Headers[GenerateEndpoints.SeedHeader] = specs[0].Seed.ToString(CultureInfo.InvariantCulture);
+        return TypedResults.Ok(new ImageGenerationResponse(
+            time.GetUtcNow().ToUnixTimeSeconds(),
+            [.. images!.Select(image => new ImageData(Convert.ToBase64String(image.Png), image.Spec.Seed))]));
+    }
+}

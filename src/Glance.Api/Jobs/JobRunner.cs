@@ -1,0 +1,142 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Glance.Api.Options;
+using Glance.Api.Problems;
+using Glance.Api.Scheduling;
+using Glance.Api.Telemetry;
+using Glance.Contracts.Jobs;
+using Glance.Engine.Serving;
+using Microsoft.Extensions.Options;
+
+namespace Glance.Api.Jobs;
+
+/// <summary>
+/// Runs asynchronous jobs: submits them to the scheduler, copies the engine's progress into the job store as
+/// status changes and events, and cancels them on request. Cancellation is local to this process.
+/// </summary>
+internal sealed class JobRunner(
+    GenerationScheduler scheduler,
+    IJobStore store,
+    TimeProvider time,
+    IOptions<RequestOptions> requestOptions,
+    ILogger<JobRunner> logger)
+{
+    readonly ConcurrentDictionary<string, CancellationTokenSource> active = new(StringComparer.Ordinal);
+
+    /// <summary>Submits the job; returns it with its first state when accepted.</summary>
+    public async Task<(SubmitStatus Status, JobResponse? Job)> SubmitAsync(GenerationSpec spec, string requestId, CancellationToken cancellationToken)
+    {
+        string id = Guid.NewGuid().ToString("N");
+        var cancellation = new CancellationTokenSource();
+        var progress = Channel.CreateUnbounded<WorkProgress>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var item = new WorkItem(spec, requestId, requestOptions.Value.Timeout, cancellation.Token, progress.Writer);
+        SubmitStatus status = scheduler.Submit([item]);
+        if (status != SubmitStatus.Accepted)
+        {
+            item.Dispose();
+            cancellation.Dispose();
+            return (status, null);
+        }
+        // Progress waits in the channel until the follower starts, so the job can be stored after submission.
+        DateTimeOffset now = time.GetUtcNow();
+        var job = new JobResponse(id, JobStatus.Queued, spec.Seed, 0, 0, null, new Dictionary<string, double>(), now, null, null);
+        try
+        {
+            await store.AddAsync(job, new JobEvent(JobEventNames.Queued, id, 0, 0, null, now), cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await cancellation.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
+        active[id] = cancellation;
+        _ = Task.Run(() => FollowAsync(id, item, progress.Reader, cancellation), CancellationToken.None);
+        return (status, job);
+    }
+
+    /// <summary>Asks a job to stop at its next step boundary; false when it is not running here.</summary>
+    public bool Cancel(string id)
+    {
+        if (!active.TryGetValue(id, out CancellationTokenSource? cancellation)) return false;
+        try
+        {
+            cancellation.Cancel();
+            return true;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
+    async Task FollowAsync(string id, WorkItem item, ChannelReader<WorkProgress> progress, CancellationTokenSource cancellation)
+    {
+        try
+        {
+            string? phase = null;
+            await foreach (WorkProgress report in progress.ReadAllAsync().ConfigureAwait(false))
+            {
+                if (report.Kind == WorkProgressKind.Started)
+                {
+                    await Update(id, job => job with { Status = JobStatus.Running, TotalSteps = report.TotalSteps, Timings = report.Timings }, null).ConfigureAwait(false);
+                    continue;
+                }
+                DateTimeOffset at = time.GetUtcNow();
+                if (report.Phase != phase)
+                {
+                    phase = report.Phase;
+                    await Update(id, job => job, new JobEvent(JobEventNames.Phase, id, report.Step - 1, report.TotalSteps, phase, at)).ConfigureAwait(false);
+                }
+                await Update(
+                    id,
+                    job => job with { Step = report.Step, TotalSteps = report.TotalSteps, Phase = report.Phase, Timings = report.Timings },
+                    new JobEvent(JobEventNames.Step, id, report.Step, report.TotalSteps, report.Phase, at)).ConfigureAwait(false);
+            }
+            WorkResult result = await item.Completion.ConfigureAwait(false);
+            IReadOnlyDictionary<string, double> timings = item.Timings.ToMilliseconds();
+            if (result.Outcome == WorkOutcome.Completed)
+            {
+                await store.SetImageAsync(id, result.Png!, CancellationToken.None).ConfigureAwait(false);
+                await Finish(id, JobStatus.Completed, JobEventNames.Completed, null, null, timings).ConfigureAwait(false);
+                return;
+            }
+            (ProblemKind kind, string status, string eventName) = result.Outcome switch
+            {
+                WorkOutcome.Cancelled => (ProblemKind.Cancelled, JobStatus.Cancelled, JobEventNames.Cancelled),
+                WorkOutcome.ShutDown => (ProblemKind.ShuttingDown, JobStatus.Cancelled, JobEventNames.Cancelled),
+                WorkOutcome.TimedOut => (ProblemKind.Timeout, JobStatus.Failed, JobEventNames.Failed),
+                WorkOutcome.EngineUnavailable => (ProblemKind.EngineUnavailable, JobStatus.Failed, JobEventNames.Failed),
+                _ => (ProblemKind.EngineFailure, JobStatus.Failed, JobEventNames.Failed),
+            };
+            await Finish(id, status, eventName, kind, result.Error, timings).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Runs unobserved: a store failure is logged, never thrown into the void.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.JobUpdateFailed(logger, id, ex);
+        }
+        finally
+        {
+            active.TryRemove(id, out _);
+            cancellation.Dispose();
+            item.Dispose();
+        }
+    }
+
+    async Task Finish(string id, string status, string eventName, ProblemKind? kind, string? detail, IReadOnlyDictionary<string, double> timings)
+    {
+        DateTimeOffset at = time.GetUtcNow();
+        JobError? error = kind is null ? null : new JobError(kind.Type, kind.Title, detail ?? kind.Title);
+        // Only this follower writes the job, so the state read here is the one the update applies to.
+        JobResponse? current = await store.GetAsync(id, CancellationToken.None).ConfigureAwait(false);
+        if (current is null) return;
+        await Update(
+            id,
+            job => job with { Status = status, CompletedAt = at, Error = error, Timings = timings },
+            new JobEvent(eventName, id, current.Step, current.TotalSteps, current.Phase, at, error)).ConfigureAwait(false);
+    }
+
+    Task<JobResponse?> Update(string id, Func<JobResponse, JobResponse> change, JobEvent? evt) =>
+        store.UpdateAsync(id, change, evt, CancellationToken.None);
+}

@@ -1,0 +1,319 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Glance.Api.Engine;
+using Glance.Api.Options;
+using Glance.Api.Telemetry;
+using Glance.Engine.Imaging;
+using Glance.Engine.Serving;
+using Microsoft.Extensions.Options;
+
+namespace Glance.Api.Scheduling;
+
+/// <summary>
+/// Owns the engine on one dedicated thread (tensor scopes are thread-local, so every engine call happens there).
+/// At each step boundary it drops cancelled requests, asks <see cref="BatchPolicy"/> for the next batch, starts
+/// newly admitted requests in one call, runs one step for the batch, and decodes the finished ones in one call;
+/// PNG encoding happens on the thread pool.
+/// </summary>
+internal sealed class EngineWorker(
+    IEngineFactory engineFactory,
+    RequestQueue queue,
+    ServerLifecycle lifecycle,
+    GenerationScheduler scheduler,
+    ServerMetrics metrics,
+    IHostApplicationLifetime hostLifetime,
+    IOptions<BatchingOptions> batching,
+    IOptions<ShutdownOptions> shutdown,
+    ILogger<EngineWorker> logger) : BackgroundService
+{
+    static readonly TimeSpan IdleWait = TimeSpan.FromSeconds(1);
+
+    readonly List<WorkItem> running = [];
+    readonly ConcurrentDictionary<long, Task> encoding = new();
+    readonly TaskCompletionSource exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    volatile bool abandon;
+    int runningCount;
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        hostLifetime.ApplicationStopping.Register(BeginDrain);
+        var thread = new Thread(Run) { IsBackground = true, Name = "glance-engine" };
+        thread.Start();
+        return exited.Task;
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (ExecuteTask is null)
+        {
+            await base.StopAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        BeginDrain();
+        using (var graceOver = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            graceOver.CancelAfter(shutdown.Value.Grace);
+            try
+            {
+                await exited.Task.WaitAsync(graceOver.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                Log.GraceExpired(logger);
+                abandon = true;
+                queue.Wake();
+            }
+        }
+        await exited.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(encoding.Values).WaitAsync(cancellationToken).ConfigureAwait(false);
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    void BeginDrain()
+    {
+        if (lifecycle.BeginDrain())
+            Log.Draining(logger, Volatile.Read(ref runningCount), queue.Count, shutdown.Value.GraceSeconds);
+        queue.Wake();
+    }
+
+    void Run()
+    {
+        try
+        {
+            IGlanceEngine? engine = Load();
+            if (engine is null) return;
+            using (engine) Loop(engine);
+        }
+#pragma warning disable CA1031 // The worker thread must never die silently: whatever happens, fail what it holds.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.WorkerCrashed(logger, ex);
+            lifecycle.Faulted(ex.Message);
+            EndAll([.. running], WorkOutcome.Failed, "The engine worker stopped on an unexpected error.");
+            running.Clear();
+        }
+        finally
+        {
+            EndAll(queue.TakeAll(close: true), WorkOutcome.ShutDown, "The server stopped before the request was started.");
+            lifecycle.Stopped();
+            exited.TrySetResult();
+        }
+    }
+
+    IGlanceEngine? Load()
+    {
+        Log.EngineLoading(logger);
+        IGlanceEngine? engine = null;
+        try
+        {
+            engine = engineFactory.Create();
+            EngineDescription description = engine.Description;
+            Log.EngineLoaded(logger, description.ModelName, description.Device, description.DType);
+            lifecycle.EngineLoaded(description);
+            long warmUpStart = Stopwatch.GetTimestamp();
+            engine.WarmUp();
+            lifecycle.WarmedUp();
+            Log.EngineReady(logger, Stopwatch.GetElapsedTime(warmUpStart).TotalMilliseconds);
+            return engine;
+        }
+#pragma warning disable CA1031 // A failed load must leave the server up and saying why (readyz), not kill the process.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.EngineLoadFailed(logger, ex);
+            engine?.Dispose();
+            lifecycle.Faulted(ex.Message);
+            EndAll(queue.TakeAll(close: true), WorkOutcome.EngineUnavailable, "The engine could not be loaded.");
+            return null;
+        }
+    }
+
+    void Loop(IGlanceEngine engine)
+    {
+        var limits = new BatchLimits(batching.Value.MaxBatchSize, batching.Value.MaxRunning);
+        while (true)
+        {
+            queue.ResetWake();
+            DropCancelled();
+            if (abandon)
+            {
+                EndAll([.. running], WorkOutcome.ShutDown, "The server stopped before the request finished.");
+                running.Clear();
+                return;
+            }
+            if (running.Count == 0 && queue.Count == 0)
+            {
+                if (lifecycle.IsDraining) return;
+                queue.WaitForWake(IdleWait);
+                continue;
+            }
+            BatchDecision decision = BatchPolicy.Plan(
+                [.. running.Select(ToCandidate)], [.. queue.Snapshot().Select(ToCandidate)], limits);
+            if (decision.IsIdle)
+            {
+                queue.WaitForWake(IdleWait);
+                continue;
+            }
+            Start(engine, queue.Take(decision.Admit));
+            List<WorkItem> batch = running.FindAll(item => decision.Step.Contains(item.Id));
+            if (batch.Count > 0) Step(engine, batch);
+            metrics.Running(running.Count);
+            Volatile.Write(ref runningCount, running.Count);
+        }
+    }
+
+    static BatchCandidate ToCandidate(WorkItem item) =>
+        new(item.Id, item.Spec.Width, item.Spec.Height, item.LastProgressAt);
+
+    void DropCancelled()
+    {
+        List<WorkItem> cancelled = running.FindAll(item => item.IsCancellationRequested);
+        running.RemoveAll(item => item.IsCancellationRequested);
+        foreach (WorkItem item in cancelled.Concat(queue.TakeCancelled()).ToList())
+            End(item, item.CancellationOutcome, CancellationMessage(item.CancellationOutcome));
+    }
+
+    static string CancellationMessage(WorkOutcome outcome) => outcome == WorkOutcome.TimedOut
+        ? "The request did not finish within its time limit."
+        : "The request was cancelled.";
+
+    void Start(IGlanceEngine engine, IReadOnlyList<WorkItem> admitted)
+    {
+        if (admitted.Count == 0) return;
+        long start = Stopwatch.GetTimestamp();
+        IReadOnlyList<GenerationState> states;
+        try
+        {
+            states = engine.Start([.. admitted.Select(item => item.Spec)]);
+            if (states.Count != admitted.Count)
+                throw new InvalidOperationException($"The engine started {states.Count} states for {admitted.Count} requests.");
+        }
+#pragma warning disable CA1031 // An engine failure fails the requests it touched; the worker goes on.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Failed("start", admitted, ex);
+            return;
+        }
+        long end = Stopwatch.GetTimestamp();
+        metrics.EngineCall("start", Stopwatch.GetElapsedTime(start, end));
+        for (int i = 0; i < admitted.Count; i++)
+        {
+            WorkItem item = admitted[i];
+            item.State = states[i];
+            item.Timings.Started(start, end, states[i].Plan.Select(step => step.Phase));
+            item.LastProgressAt = end;
+            running.Add(item);
+            Volatile.Write(ref runningCount, running.Count);
+            item.Report(new WorkProgress(WorkProgressKind.Started, 0, states[i].Plan.Count, null, item.Timings.ToMilliseconds()));
+        }
+    }
+
+    void Step(IGlanceEngine engine, List<WorkItem> batch)
+    {
+        string[] phases = [.. batch.Select(item => item.State!.NextStep!.Phase)];
+        long start = Stopwatch.GetTimestamp();
+        try
+        {
+            engine.RunStep([.. batch.Select(item => item.State!)]);
+        }
+#pragma warning disable CA1031 // An engine failure fails the requests it touched; the worker goes on.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            running.RemoveAll(batch.Contains);
+            Failed("step", batch, ex);
+            return;
+        }
+        long end = Stopwatch.GetTimestamp();
+        metrics.EngineCall("step", Stopwatch.GetElapsedTime(start, end));
+        metrics.Batch(batch.Count);
+        for (int i = 0; i < batch.Count; i++)
+        {
+            WorkItem item = batch[i];
+            GenerationState state = item.State!;
+            item.Timings.Stepped(phases[i], start, end);
+            item.LastProgressAt = end;
+            item.Report(new WorkProgress(WorkProgressKind.Step, state.StepIndex, state.Plan.Count, phases[i], item.Timings.ToMilliseconds()));
+        }
+        List<WorkItem> finished = batch.FindAll(item => item.State!.IsDenoised);
+        if (finished.Count > 0) Decode(engine, finished);
+    }
+
+    void Decode(IGlanceEngine engine, List<WorkItem> finished)
+    {
+        running.RemoveAll(finished.Contains);
+        long start = Stopwatch.GetTimestamp();
+        IReadOnlyList<DecodedImage> images;
+        try
+        {
+            images = engine.Decode([.. finished.Select(item => item.State!)]);
+            if (images.Count != finished.Count)
+                throw new InvalidOperationException($"The engine decoded {images.Count} images for {finished.Count} requests.");
+        }
+#pragma warning disable CA1031 // An engine failure fails the requests it touched; the worker goes on.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Failed("decode", finished, ex);
+            return;
+        }
+        long end = Stopwatch.GetTimestamp();
+        metrics.EngineCall("decode", Stopwatch.GetElapsedTime(start, end));
+        for (int i = 0; i < finished.Count; i++)
+        {
+            WorkItem item = finished[i];
+            item.Timings.Decoded(start, end);
+            item.State!.Dispose();
+            item.State = null;
+            DecodedImage image = images[i];
+            encoding[item.Id] = Task.Run(() => EncodePng(item, image));
+        }
+    }
+
+    void EncodePng(WorkItem item, DecodedImage image)
+    {
+        try
+        {
+            long start = Stopwatch.GetTimestamp();
+            byte[] png = PngEncoding.Encode(image);
+            item.Timings.Encoded(start, Stopwatch.GetTimestamp());
+            End(item, WorkResult.Completed(png));
+        }
+#pragma warning disable CA1031 // A bad image fails its own request only.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.PngFailed(logger, item.RequestId, ex);
+            End(item, WorkOutcome.Failed, "The decoded image could not be encoded as PNG.");
+        }
+        finally
+        {
+            encoding.TryRemove(item.Id, out _);
+        }
+    }
+
+    void Failed(string operation, IReadOnlyList<WorkItem> items, Exception ex)
+    {
+        Log.EngineCallFailed(logger, operation, items.Count, string.Join(", ", items.Select(item => item.RequestId)), ex);
+        EndAll(items, WorkOutcome.Failed, $"The engine failed during {operation}; the request was abandoned.");
+    }
+
+    void EndAll(IReadOnlyList<WorkItem> items, WorkOutcome outcome, string error)
+    {
+        foreach (WorkItem item in items) End(item, outcome, error);
+    }
+
+    void End(WorkItem item, WorkOutcome outcome, string error) => End(item, WorkResult.Ended(outcome, error));
+
+    void End(WorkItem item, WorkResult result)
+    {
+        if (!item.Complete(result)) return;
+        IReadOnlyDictionary<string, double> timings = item.Timings.ToMilliseconds();
+        metrics.Finished(result.Outcome, timings);
+        TimeSpan total = Stopwatch.GetElapsedTime(item.Timings.EnqueuedAt);
+        if (result.Outcome == WorkOutcome.Completed) scheduler.RecordLatency(total);
+        Log.RequestEnded(logger, item.RequestId, result.Outcome, total.TotalMilliseconds);
+    }
+}

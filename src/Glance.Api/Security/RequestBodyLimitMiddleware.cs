@@ -1,0 +1,41 @@
+using Glance.Api.Options;
+using Glance.Api.Problems;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace Glance.Api.Security;
+
+/// <summary>
+/// Refuses bodies over <see cref="RequestOptions.MaxBodyBytes"/> with 413: at once when Content-Length says so,
+/// otherwise the server stops reading at the limit (and the exception handler answers 413).
+/// </summary>
+internal sealed class RequestBodyLimitMiddleware(RequestDelegate next, IOptions<RequestOptions> options, IProblemDetailsService problems)
+{
+    readonly long limit = options.Value.MaxBodyBytes;
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.Request.ContentLength > limit)
+        {
+            ProblemKind kind = ProblemKind.PayloadTooLarge;
+            context.Response.StatusCode = kind.Status;
+            await problems.WriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = context,
+                ProblemDetails = new ProblemDetails
+                {
+                    Type = kind.Type,
+                    Title = kind.Title,
+                    Status = kind.Status,
+                    Detail = $"The body has {context.Request.ContentLength} bytes; at most {limit} are accepted.",
+                },
+            }).ConfigureAwait(false);
+            return;
+        }
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+            bodySize.MaxRequestBodySize = limit;
+        await next(context).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,72 @@
+using System.Diagnostics.Metrics;
+using Glance.Api.Scheduling;
+
+namespace Glance.Api.Telemetry;
+
+/// <summary>
+/// The server's instruments on the "Glance.Server" meter. Prometheus names: glance_phase_duration_seconds{phase},
+/// glance_engine_call_duration_seconds{operation}, glance_batch_size, glance_requests_total{outcome},
+/// glance_queue_depth, glance_running_requests.
+/// </summary>
+internal sealed class ServerMetrics
+{
+    public const string MeterName = "Glance.Server";
+
+    static readonly double[] SecondsBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+    static readonly int[] BatchBuckets = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64];
+
+    readonly Histogram<double> phaseDuration;
+    readonly Histogram<double> engineCallDuration;
+    readonly Histogram<int> batchSize;
+    readonly Counter<long> requests;
+    int running;
+
+    public ServerMetrics(IMeterFactory meterFactory, RequestQueue queue)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        ArgumentNullException.ThrowIfNull(queue);
+        Meter meter = meterFactory.Create(MeterName);
+        phaseDuration = meter.CreateHistogram(
+            "glance.phase.duration", "s", "Time a request spent in each stage (queue, encode, slow, fast, base, decode, png).",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
+        engineCallDuration = meter.CreateHistogram(
+            "glance.engine.call.duration", "s", "Wall time of one engine call (start, step or decode) for its whole batch.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
+        batchSize = meter.CreateHistogram(
+            "glance.batch.size", "{request}", "Requests in one engine step.",
+            advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchBuckets });
+        requests = meter.CreateCounter<long>("glance.requests", "{request}", "Image requests by how they ended.");
+        meter.CreateObservableGauge("glance.queue.depth", () => queue.Count, "{request}", "Requests waiting for the engine.");
+        meter.CreateObservableGauge("glance.running.requests", () => Volatile.Read(ref running), "{request}", "Requests started in the engine.");
+    }
+
+    public void EngineCall(string operation, TimeSpan duration) =>
+        engineCallDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("operation", operation));
+
+    public void Batch(int size) => batchSize.Record(size);
+
+    public void Running(int count) => Volatile.Write(ref running, count);
+
+    public void Finished(WorkOutcome outcome, IReadOnlyDictionary<string, double> timingsMs)
+    {
+        ArgumentNullException.ThrowIfNull(timingsMs);
+        requests.Add(1, new KeyValuePair<string, object?>("outcome", OutcomeName(outcome)));
+        if (outcome != WorkOutcome.Completed) return;
+        foreach ((string stage, double ms) in timingsMs)
+        {
+            if (stage == RequestTimings.Total) continue;
+            phaseDuration.Record(ms / 1000, new KeyValuePair<string, object?>("phase", stage));
+        }
+    }
+
+    static string OutcomeName(WorkOutcome outcome) => outcome switch
+    {
+        WorkOutcome.Completed => "completed",
+        WorkOutcome.Failed => "failed",
+        WorkOutcome.Cancelled => "cancelled",
+        WorkOutcome.TimedOut => "timed_out",
+        WorkOutcome.ShutDown => "shut_down",
+        WorkOutcome.EngineUnavailable => "engine_unavailable",
+        _ => "unknown",
+    };
+}

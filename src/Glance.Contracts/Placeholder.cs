@@ -1,1 +1,0 @@
-namespace Glance.Contracts;

@@ -1,0 +1,160 @@
+using System.Collections.Concurrent;
+using Glance.Engine.Serving;
+
+namespace Glance.Api.Tests.Fakes;
+
+/// <summary>One engine call as the fake saw it.</summary>
+/// <param name="Requests">Per state in the call: its seed, prompt, and the phase of the step it ran (steps only).</param>
+public sealed record RecordedCall(string Operation, int ThreadId, IReadOnlyList<RecordedRequest> Requests);
+
+public sealed record RecordedRequest(long Seed, string Prompt, int StepIndex, string? Phase);
+
+/// <summary>
+/// A controllable engine: plans of configurable length, millisecond steps, deterministic images from the seed,
+/// failure injection by prompt, a gate that holds steps, and a record of every call and the thread it came from.
+/// </summary>
+public sealed class FakeEngine : IGlanceEngine
+{
+    /// <summary>A prompt containing this makes every step of its batch throw.</summary>
+    public const string FailOnStep = "fail-on-step";
+
+    readonly ConcurrentQueue<RecordedCall> calls = new();
+    readonly object gate = new();
+    int allowedSteps = int.MaxValue;
+    int liveStates;
+    int stepsEntered;
+
+    public EngineDescription Description { get; init; } = new(
+        ModelName: "fake-flux", Device: "cpu", DType: "float32",
+        DefaultWidth: 32, DefaultHeight: 32, MinSize: 32, MaxSize: 256, SizeMultiple: 16,
+        DefaultGuidance: 3.5, MaxGuidance: 20, DefaultBaseSteps: 4, MaxBaseSteps: 50, MaxPromptLength: 200,
+        Adapters: ["slow", "fast"]);
+
+    public int SlowSteps { get; init; } = 2;
+    public int FastSteps { get; init; } = 3;
+    public TimeSpan StepDelay { get; init; } = TimeSpan.FromMilliseconds(2);
+    public TimeSpan WarmUpDelay { get; init; } = TimeSpan.Zero;
+
+    public IReadOnlyList<RecordedCall> Calls => [.. calls];
+    public IReadOnlyList<RecordedCall> Steps => [.. calls.Where(call => call.Operation == "step")];
+    public int LiveStates => Volatile.Read(ref liveStates);
+
+    /// <summary>Steps begun so far, counted before the gate, so a test can see the engine waiting at it.</summary>
+    public int StepsEntered
+    {
+        get
+        {
+            lock (gate) return stepsEntered;
+        }
+    }
+
+    public bool IsDisposed { get; private set; }
+
+    /// <summary>Makes every step not yet begun wait until <see cref="OpenGate"/>.</summary>
+    public void CloseGate() => HoldStepsAfter(StepsEntered);
+
+    /// <summary>Lets the first <paramref name="steps"/> step calls run; later ones wait until <see cref="OpenGate"/>.</summary>
+    public void HoldStepsAfter(int steps)
+    {
+        lock (gate) allowedSteps = steps;
+    }
+
+    public void OpenGate()
+    {
+        lock (gate)
+        {
+            allowedSteps = int.MaxValue;
+            Monitor.PulseAll(gate);
+        }
+    }
+
+    public void WarmUp()
+    {
+        Record("warmup", []);
+        Thread.Sleep(WarmUpDelay);
+    }
+
+    public IReadOnlyList<GenerationState> Start(IReadOnlyList<GenerationSpec> specs)
+    {
+        ArgumentNullException.ThrowIfNull(specs);
+        Record("start", [.. specs.Select(spec => new RecordedRequest(spec.Seed, spec.Prompt, 0, null))]);
+        return [.. specs.Select(spec => (GenerationState)new FakeState(spec, Plan(spec), this))];
+    }
+
+    public void RunStep(IReadOnlyList<GenerationState> batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        lock (gate)
+        {
+            int call = ++stepsEntered;
+            while (call > allowedSteps)
+                if (!Monitor.Wait(gate, TimeSpan.FromSeconds(10))) throw new TimeoutException("The fake engine's gate stayed closed for 10 s.");
+        }
+        if (batch.Select(state => (state.Spec.Width, state.Spec.Height)).Distinct().Count() > 1)
+            throw new InvalidOperationException("A step mixed resolutions.");
+        Record("step", [.. batch.Select(state => new RecordedRequest(state.Spec.Seed, state.Spec.Prompt, state.StepIndex, state.NextStep!.Phase))]);
+        Thread.Sleep(StepDelay);
+        if (batch.Any(state => state.Spec.Prompt.Contains(FailOnStep, StringComparison.Ordinal)))
+            throw new InvalidOperationException("Injected step failure.");
+        foreach (FakeState state in batch.Cast<FakeState>()) state.Step();
+    }
+
+    public IReadOnlyList<DecodedImage> Decode(IReadOnlyList<GenerationState> denoised)
+    {
+        ArgumentNullException.ThrowIfNull(denoised);
+        Record("decode", [.. denoised.Select(state => new RecordedRequest(state.Spec.Seed, state.Spec.Prompt, state.StepIndex, null))]);
+        if (denoised.Any(state => !state.IsDenoised)) throw new InvalidOperationException("Decode got a state that is not denoised.");
+        return [.. denoised.Select(state => Image(state.Spec))];
+    }
+
+    /// <summary>The image the fake makes for a spec: a pattern that depends on the seed.</summary>
+    public static DecodedImage Image(GenerationSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var rgb = new byte[spec.Width * spec.Height * 3];
+        for (int i = 0; i < rgb.Length; i++)
+            rgb[i] = (byte)((spec.Seed * 31) + (i * 7) + (i / (spec.Width * 3) * 13));
+        return new DecodedImage(spec.Width, spec.Height, rgb);
+    }
+
+    public void Dispose()
+    {
+        IsDisposed = true;
+        OpenGate();
+    }
+
+    IReadOnlyList<PlannedStep> Plan(GenerationSpec spec)
+    {
+        if (spec.Mode == SamplingMode.Base)
+        {
+            int steps = spec.Steps ?? Description.DefaultBaseSteps;
+            return [.. Enumerable.Range(0, steps).Select(i => new PlannedStep("base", null, 1.0 - ((double)i / steps), 1.0 - ((double)(i + 1) / steps)))];
+        }
+        int total = SlowSteps + FastSteps;
+        return [.. Enumerable.Range(0, total).Select(i => new PlannedStep(
+            i < SlowSteps ? "slow" : "fast", i < SlowSteps ? "slow" : "fast", 1.0 - ((double)i / total), 1.0 - ((double)(i + 1) / total)))];
+    }
+
+    void Record(string operation, IReadOnlyList<RecordedRequest> requests) =>
+        calls.Enqueue(new RecordedCall(operation, Environment.CurrentManagedThreadId, requests));
+
+    sealed class FakeState : GenerationState
+    {
+        readonly FakeEngine engine;
+
+        public FakeState(GenerationSpec spec, IReadOnlyList<PlannedStep> plan, FakeEngine engine)
+            : base(spec, plan)
+        {
+            this.engine = engine;
+            Interlocked.Increment(ref engine.liveStates);
+        }
+
+        public void Step() => Advance();
+
+        protected override void Dispose(bool disposing)
+        {
+            Interlocked.Decrement(ref engine.liveStates);
+            base.Dispose(disposing);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using System.CommandLine;
+using Glance.LoadBench;
+
+var url = new Option<string>("--url") { Description = "Base address of a running Glance server.", DefaultValueFactory = _ => "http://localhost:8080" };
+var concurrency = new Option<int[]>("--concurrency") { Description = "Concurrency levels to run, in order.", DefaultValueFactory = _ => [1, 4, 16], AllowMultipleArgumentsPerToken = true };
+var requests = new Option<int>("--requests") { Description = "Requests per concurrency level (at least the concurrency).", DefaultValueFactory = _ => 32 };
+var warmup = new Option<int>("--warmup") { Description = "Unmeasured requests before the first level.", DefaultValueFactory = _ => 2 };
+var prompt = new Option<string>("--prompt") { Description = "Prompt sent with every request.", DefaultValueFactory = _ => "a lighthouse on a cliff at dawn, oil painting" };
+var mode = new Option<string>("--mode") { Description = "glance or base.", DefaultValueFactory = _ => "glance" };
+var width = new Option<int?>("--width") { Description = "Image width (server default when omitted)." };
+var height = new Option<int?>("--height") { Description = "Image height (server default when omitted)." };
+var apiKey = new Option<string?>("--api-key") { Description = "Sent as X-Api-Key when the server requires keys." };
+
+var root = new RootCommand(
+    "Load benchmark for a running Glance server: POST /generate at each concurrency level; reports images/s, " +
+    "p50/p95/p99 latency, mean per-stage times (Server-Timing) and the mean engine batch size (from /metrics).")
+{
+    url, concurrency, requests, warmup, prompt, mode, width, height, apiKey,
+};
+root.SetAction(async (parse, cancellationToken) =>
+{
+    var settings = new BenchmarkSettings(
+        new Uri(parse.GetValue(url)!), parse.GetValue(prompt)!, parse.GetValue(mode)!, parse.GetValue(width), parse.GetValue(height), parse.GetValue(apiKey));
+    using var bench = new Benchmark(settings);
+    await bench.WarmUpAsync(parse.GetValue(warmup), cancellationToken);
+    Console.WriteLine(LevelResult.TableHeader);
+    foreach (int level in parse.GetValue(concurrency)!)
+    {
+        LevelResult result = await bench.RunLevelAsync(level, Math.Max(level, parse.GetValue(requests)), cancellationToken);
+        Console.WriteLine(result.TableRow());
+    }
+    return 0;
+});
+return await root.Parse(args).InvokeAsync();
