@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-test-deps.sh || { echo "installing test dependencies failed"; echo "0 passed, 1 failed"; exit 1; }
+bash scripts/install-test-deps.sh chromium || { echo "installing test dependencies failed"; echo "0 passed, 1 failed"; exit 1; }
 
 log=$(mktemp)
 dotnet test Glance.Server.sln --configuration Release 2>&1 | tee "$log"

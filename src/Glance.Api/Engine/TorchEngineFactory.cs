@@ -1,18 +1,32 @@
 using Glance.Api.Options;
+using Glance.Engine.Pipeline;
+using Glance.Engine.Runtime;
 using Glance.Engine.Serving;
 using Microsoft.Extensions.Options;
 
 namespace Glance.Api.Engine;
 
-/// <summary>The production engine factory: loads the TorchSharp engine described by <see cref="ModelOptions"/>.</summary>
+/// <summary>
+/// The production engine factory: loads the model folder named by <see cref="ModelOptions"/> (a configured
+/// path, else the shipped model of that name), attaches configured extra adapters, and wraps it in the
+/// TorchSharp step engine. Called on the engine thread, which then owns every tensor of the model.
+/// </summary>
 internal sealed class TorchEngineFactory(IOptions<ModelOptions> model) : IEngineFactory
 {
     public IGlanceEngine Create()
     {
-        // Replaced by a call to Glance.Engine.Serving.EngineLoader.Load(...) once the engine loader exists.
         ModelOptions options = model.Value;
-        throw new NotSupportedException(
-            $"The TorchSharp engine loader is not available in this build, so model '{options.Name}' " +
-            $"(path '{options.Path ?? "<not configured>"}', device '{options.Device}', dtype '{options.DType}') cannot be loaded.");
+        string folder = ModelLocator.Resolve(options.Path ?? options.Name);
+        var glance = GlanceModel.Load(folder, new EngineOptions { Device = options.Device, DType = options.DType }, options.AdapterScale);
+        try
+        {
+            foreach (var (name, path) in options.Adapters) glance.AttachAdapter(name, path, options.AdapterScale);
+            return new TorchGlanceEngine(glance);
+        }
+        catch
+        {
+            glance.Dispose();
+            throw;
+        }
     }
 }

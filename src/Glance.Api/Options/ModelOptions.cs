@@ -9,13 +9,16 @@ internal sealed class ModelOptions
     public const string Section = "Glance:Model";
 
     /// <summary>Name reported to clients and accepted as the OpenAI "model" field.</summary>
-    public string Name { get; set; } = "flux-glance";
+    public string Name { get; set; } = Glance.Engine.Pipeline.ModelLocator.DefaultModel;
 
-    /// <summary>Directory or file of the base model weights.</summary>
+    /// <summary>Model folder; when unset, the shipped model called <see cref="Name"/> (models/NAME beside the app).</summary>
     public string? Path { get; set; }
 
     /// <summary>Adapter name (e.g. "slow", "fast") to its weights file.</summary>
     public IDictionary<string, string> Adapters { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Explicit LoRA scale for every adapter, overriding alpha / rank (files saved without alpha metadata need it).</summary>
+    public double? AdapterScale { get; set; }
 
     /// <summary>"auto", "cpu", "cuda" or "cuda:N".</summary>
     public string Device { get; set; } = "auto";
