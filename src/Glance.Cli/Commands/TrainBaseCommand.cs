@@ -39,7 +39,8 @@ public static class TrainBaseCommand
             var (model, report) = BaseModelTrainer.Train(GlanceModelPresets.Get(result.GetValue(preset)!), options, Console.Out);
             using (model)
             {
-                model.Save(folder);
+                // Shipped weights are stored as float16 (half the size; the model still runs in its own dtype).
+                model.Save(folder, TorchSharp.torch.ScalarType.Float16);
             }
             var record = new
             {

@@ -96,14 +96,14 @@ public sealed class GlanceModel : IDisposable
         }
     }
 
-    /// <summary>Writes config, weights and tokenizer (not adapters) into a model folder.</summary>
-    public void Save(string folder)
+    /// <summary>Writes config, weights (optionally stored in a smaller float type) and tokenizer, not adapters, into a model folder.</summary>
+    public void Save(string folder, ScalarType? storage = null)
     {
         Directory.CreateDirectory(folder);
         Config.Save(Path.Combine(folder, GlanceModelConfig.FileName));
-        StateDictIO.Save(Transformer, Path.Combine(folder, TransformerFile));
-        StateDictIO.Save(Autoencoder, Path.Combine(folder, AutoencoderFile));
-        StateDictIO.Save(TextEncoder, Path.Combine(folder, TextEncoderFile));
+        StateDictIO.Save(Transformer, Path.Combine(folder, TransformerFile), storage);
+        StateDictIO.Save(Autoencoder, Path.Combine(folder, AutoencoderFile), storage);
+        StateDictIO.Save(TextEncoder, Path.Combine(folder, TextEncoderFile), storage);
         if (Tokenizer is WordTokenizer words) words.Save(Path.Combine(folder, WordVocabularyFile));
     }
 
