@@ -117,6 +117,9 @@ public sealed class RedisServer : IDisposable
         }
     }
 
+    /// <summary>A loopback port nothing listens on (free when asked).</summary>
+    public static int ClosedPort() => FreePort();
+
     static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

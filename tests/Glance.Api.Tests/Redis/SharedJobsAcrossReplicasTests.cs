@@ -115,6 +115,22 @@ public sealed class SharedJobsAcrossReplicasTests(RedisServer server)
     }
 
     [Fact]
+    public async Task ReplicaStartsAndGeneratesWhileRedisIsDown()
+    {
+        await using var app = new GlanceApp(new FakeEngine(), new Dictionary<string, string?>
+        {
+            ["Glance:Jobs:Redis"] = $"127.0.0.1:{RedisServer.ClosedPort()},connectTimeout=200,asyncTimeout=300,syncTimeout=300",
+        });
+        using HttpClient client = await app.ReadyClientAsync();
+
+        using HttpResponseMessage generated = await client.PostAsync("/generate", GlanceApp.Json(new GenerateRequest("a cat")));
+        using HttpResponseMessage job = await client.PostAsync("/jobs", GlanceApp.Json(new GenerateRequest("a cat")));
+
+        Assert.Equal(HttpStatusCode.OK, generated.StatusCode);
+        Assert.Equal(HttpStatusCode.InternalServerError, job.StatusCode);
+    }
+
+    [Fact]
     public async Task UnknownJobIs404OnEveryReplica()
     {
         await using GlanceApp a = Replica(new FakeEngine());
