@@ -29,13 +29,23 @@ internal sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<JobOp
     {
         ArgumentNullException.ThrowIfNull(job);
         RedisJobKeys keys = Keys;
-        ITransaction transaction = Db.CreateTransaction();
-        transaction.AddCondition(Condition.KeyNotExists(keys.Job(job.Id)));
-        _ = transaction.StringSetAsync(keys.Job(job.Id), Serialize(job), Ttl);
-        _ = transaction.ListRightPushAsync(keys.Events(job.Id), Serialize(created));
-        _ = transaction.KeyExpireAsync(keys.Events(job.Id), Ttl);
-        if (!await transaction.ExecuteAsync().ConfigureAwait(false))
-            throw new InvalidOperationException($"Job '{job.Id}' already exists.");
+        IDatabase db = Db;
+        RedisValue stored = Serialize(job);
+        for (int attempt = 0; attempt < MaxUpdateAttempts; attempt++)
+        {
+            ITransaction transaction = db.CreateTransaction();
+            transaction.AddCondition(Condition.KeyNotExists(keys.Job(job.Id)));
+            _ = transaction.StringSetAsync(keys.Job(job.Id), stored, Ttl);
+            _ = transaction.ListRightPushAsync(keys.Events(job.Id), Serialize(created));
+            _ = transaction.KeyExpireAsync(keys.Events(job.Id), Ttl);
+            if (await transaction.ExecuteAsync().ConfigureAwait(false)) return;
+            // A transaction reported as not applied may still have been (or its condition check may have failed
+            // without a conflict, as seen under heavy load): only someone else's job under this id is an error.
+            RedisValue existing = await db.StringGetAsync(keys.Job(job.Id)).ConfigureAwait(false);
+            if (existing == stored) return;
+            if (!existing.IsNull) throw new InvalidOperationException($"Job '{job.Id}' already exists.");
+        }
+        throw new InvalidOperationException($"Job '{job.Id}' could not be stored in {MaxUpdateAttempts} attempts.");
     }
 
     public async Task<JobResponse?> GetAsync(string id, CancellationToken cancellationToken)

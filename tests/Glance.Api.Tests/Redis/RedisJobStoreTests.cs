@@ -60,12 +60,13 @@ public sealed class RedisJobStoreTests(RedisServer server) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AddingAnExistingJobFails()
+    public async Task AddingAnotherJobUnderAnExistingIdFails()
     {
         RedisJobStore store = Store();
         await store.AddAsync(Job("a"), Event(JobEventNames.Queued, "a"), default);
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => store.AddAsync(Job("a"), Event(JobEventNames.Queued, "a"), default));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => store.AddAsync(Job("a") with { Seed = 2 }, Event(JobEventNames.Queued, "a"), default));
+        Assert.Equal(1, (await store.GetAsync("a", default))!.Seed);
     }
 
     [Fact]
