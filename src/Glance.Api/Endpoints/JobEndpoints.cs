@@ -93,7 +93,7 @@ internal static class JobEndpoints
     {
         JobResponse? job = await store.GetAsync(id, cancellationToken).ConfigureAwait(false);
         if (job is null) return NotFound(id);
-        if (JobStatus.IsTerminal(job.Status) || !runner.Cancel(id))
+        if (JobStatus.IsTerminal(job.Status) || !await runner.CancelAsync(id, cancellationToken).ConfigureAwait(false))
             return ProblemKind.JobFinished.ToResult($"Job '{id}' is {job.Status}; there is nothing to cancel.");
         return TypedResults.Accepted($"/jobs/{id}", job);
     }

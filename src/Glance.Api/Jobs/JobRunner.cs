@@ -12,11 +12,13 @@ namespace Glance.Api.Jobs;
 
 /// <summary>
 /// Runs asynchronous jobs: submits them to the scheduler, copies the engine's progress into the job store as
-/// status changes and events, and cancels them on request. Cancellation is local to this process.
+/// status changes and events, and cancels them on request: its own jobs directly, others' through
+/// <see cref="IJobCancellation"/> (which also tells it of requests made on other replicas).
 /// </summary>
 internal sealed class JobRunner(
     GenerationScheduler scheduler,
     IJobStore store,
+    IJobCancellation remote,
     TimeProvider time,
     IOptions<RequestOptions> requestOptions,
     ILogger<JobRunner> logger)
@@ -54,6 +56,16 @@ internal sealed class JobRunner(
         return (status, job);
     }
 
+    /// <summary>
+    /// Asks a job to stop at its next step boundary, here or on the replica that runs it; false when no replica
+    /// can be asked (jobs in process memory, and this one is not running here).
+    /// </summary>
+    public async Task<bool> CancelAsync(string id, CancellationToken cancellationToken) =>
+        Cancel(id) || await remote.RequestAsync(id, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Whether a job running here has been asked to stop (it does so at its next step boundary).</summary>
+    public bool IsCancelling(string id) => active.TryGetValue(id, out CancellationTokenSource? cancellation) && cancellation.IsCancellationRequested;
+
     /// <summary>Asks a job to stop at its next step boundary; false when it is not running here.</summary>
     public bool Cancel(string id)
     {
@@ -81,6 +93,9 @@ internal sealed class JobRunner(
                     await Update(id, job => job with { Status = JobStatus.Running, TotalSteps = report.TotalSteps, Timings = report.Timings }, null).ConfigureAwait(false);
                     continue;
                 }
+                // A cancel whose message this replica missed is still seen here, one step late at worst.
+                if (!cancellation.IsCancellationRequested && await remote.IsRequestedAsync(id, CancellationToken.None).ConfigureAwait(false))
+                    await cancellation.CancelAsync().ConfigureAwait(false);
                 DateTimeOffset at = time.GetUtcNow();
                 if (report.Phase != phase)
                 {

@@ -43,4 +43,7 @@ internal static partial class Log
 
     [LoggerMessage(13, LogLevel.Error, "Unhandled error while serving {Path}")]
     public static partial void UnhandledError(ILogger logger, string path, Exception exception);
+
+    [LoggerMessage(14, LogLevel.Warning, "Could not subscribe to cancel requests from other replicas; retrying in {RetrySeconds} s")]
+    public static partial void CancelSubscriptionFailed(ILogger logger, double retrySeconds, Exception exception);
 }

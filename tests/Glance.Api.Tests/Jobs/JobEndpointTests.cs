@@ -109,7 +109,7 @@ public class JobEndpointTests
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
         string stream = await response.Content.ReadAsStringAsync();
 
-        List<(string Event, JobEvent Data)> events = ParseEvents(stream);
+        List<(string Event, JobEvent Data)> events = JobEvents.Parse(stream);
         Assert.Equal(["queued", "phase", "step", "step", "phase", "step", "step", "completed"], events.Select(e => e.Event));
         Assert.Equal([null, "slow", "slow", "slow", "fast", "fast", "fast", "fast"], events.Select(e => e.Data.Phase));
         Assert.Equal([1, 2, 3, 4], events.Where(e => e.Event == "step").Select(e => e.Data.Step));
@@ -128,7 +128,7 @@ public class JobEndpointTests
 
         Assert.Equal(JobStatus.Failed, failed.Status);
         Assert.Equal(ProblemAssert.TypeBase + "engine-failure", failed.Error?.Type);
-        Assert.Equal("failed", ParseEvents(await events.Content.ReadAsStringAsync())[^1].Event);
+        Assert.Equal("failed", JobEvents.Parse(await events.Content.ReadAsStringAsync())[^1].Event);
     }
 
     [Theory]
@@ -156,17 +156,5 @@ public class JobEndpointTests
 
         JsonElement problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "validation");
         Assert.True(problem.GetProperty("errors").TryGetProperty("width", out _));
-    }
-
-    static List<(string Event, JobEvent Data)> ParseEvents(string stream)
-    {
-        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
-        return [.. stream.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Select(block =>
-        {
-            string[] lines = block.Split('\n');
-            string name = lines.Single(l => l.StartsWith("event: ", StringComparison.Ordinal))["event: ".Length..];
-            string data = lines.Single(l => l.StartsWith("data: ", StringComparison.Ordinal))["data: ".Length..];
-            return (name, JsonSerializer.Deserialize<JobEvent>(data, options)!);
-        })];
     }
 }
