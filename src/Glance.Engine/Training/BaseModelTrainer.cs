@@ -13,8 +13,9 @@ public sealed record BaseTrainingOptions(
     long Seed = 1,
     int AutoencoderSteps = 900,
     int AutoencoderBatch = 8,
-    double AutoencoderLearningRate = 1e-3,
+    double AutoencoderLearningRate = 2e-3,
     double AutoencoderLatentPenalty = 1e-4,
+    double AutoencoderForegroundWeight = 10,
     int LatentCacheSize = 24000,
     int TransformerSteps = 5000,
     int TransformerBatch = 32,
@@ -104,8 +105,9 @@ public static class BaseModelTrainer
             // decoder learns grey blobs (seen in a first run).
             var (mean, _) = autoencoder.EncodeDistribution(images);
             var reconstruction = autoencoder.decoder.forward(mean);
-            var loss = nn.functional.l1_loss(reconstruction, images)
-                .add(nn.functional.mse_loss(reconstruction, images))
+            var error = reconstruction.sub(images);
+            var weights = ForegroundWeights(images, o.AutoencoderForegroundWeight);
+            var loss = error.abs().add(error.pow(2)).mul(weights).mean().div(weights.mean())
                 .add(mean.pow(2).mean().mul(o.AutoencoderLatentPenalty));
             optimizer.zero_grad();
             loss.backward();
@@ -115,6 +117,19 @@ public static class BaseModelTrainer
         }
         autoencoder.eval();
         return (autoencoder, progress);
+    }
+
+    /// <summary>
+    /// Per-pixel loss weights [B, 1, H, W]: 1 on the background, 1 + w on the object. Objects cover a few
+    /// percent of a scene, so an unweighted pixel loss is minimised by a good background and a grey blob
+    /// (seen in a first run: 17% colour accuracy on reconstructions). The background colour is the corner pixel,
+    /// which no object reaches.
+    /// </summary>
+    static Tensor ForegroundWeights(Tensor images, double foregroundWeight)
+    {
+        var background = images.narrow(2, 0, 1).narrow(3, 0, 1);
+        var foreground = images.sub(background).abs().amax([1], keepdim: true).gt(0.1).to(images.dtype);
+        return foreground.mul(foregroundWeight).add(1);
     }
 
     /// <summary>Latent mean and 1/std over a sample of training renders, as FLUX's shift and scale factors.</summary>
