@@ -11,7 +11,7 @@ namespace Glance.Engine.Training;
 /// <summary>Step counts and rates of the three stages of base-model training on the shapes world.</summary>
 public sealed record BaseTrainingOptions(
     long Seed = 1,
-    int AutoencoderSteps = 900,
+    int AutoencoderSteps = 3000,
     int AutoencoderBatch = 8,
     double AutoencoderLearningRate = 2e-3,
     double AutoencoderLatentPenalty = 1e-4,
