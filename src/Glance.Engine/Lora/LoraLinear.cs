@@ -113,13 +113,21 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         var routing = Routing;
         if (routing is null || _adapters.Count == 0) return output;
 
+        // Without autograd the delta can be added in place: one allocation less per adapted layer and step.
+        bool inPlace = !is_grad_enabled();
         foreach (var (adapter, rows) in routing.SamplesByAdapter)
         {
             if (_merged.Contains(adapter) || !_adapters.TryGetValue(adapter, out var pieces)) continue;
             bool wholeBatch = rows.shape[0] == routing.BatchSize;
             using var selected = wholeBatch ? input.alias() : input.index_select(0, rows);
             using var delta = Delta(pieces, selected);
-            output = wholeBatch ? output.add(delta) : output.index_add(0, rows, delta, 1);
+            output = (wholeBatch, inPlace) switch
+            {
+                (true, true) => output.add_(delta),
+                (true, false) => output.add(delta),
+                (false, true) => output.index_add_(0, rows, delta, 1),
+                (false, false) => output.index_add(0, rows, delta, 1),
+            };
         }
         return output;
     }
@@ -129,7 +137,10 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         Tensor? sum = null;
         foreach (var piece in pieces)
         {
-            var update = nn.functional.linear(nn.functional.linear(x, piece.Down), piece.Up).mul(piece.Scale);
+            // Scaling the rank-sized intermediate is cheaper than scaling the layer-sized result.
+            using var down = nn.functional.linear(x, piece.Down);
+            using var scaled = down.mul(piece.Scale);
+            var update = nn.functional.linear(scaled, piece.Up);
             if (piece.Rows != OutFeatures)
             {
                 var padded = nn.functional.pad(update, [piece.RowOffset, OutFeatures - piece.RowOffset - piece.Rows]);
