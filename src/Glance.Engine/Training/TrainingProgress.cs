@@ -40,6 +40,7 @@ public sealed class TrainingProgress
         _lossCount++;
         if (_interactive) _output.Write("\r" + Bar(step, loss));
         bool last = step == _totalSteps;
+        if (last) _clock.Stop(); // the stage's time, not the time until someone reads it
         if (_clock.Elapsed - _lastReport >= _reportEvery || last)
         {
             double mean = _lossSum / _lossCount;
