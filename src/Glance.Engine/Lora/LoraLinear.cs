@@ -18,6 +18,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
 
     readonly Dictionary<string, List<LoraPiece>> _adapters = new(StringComparer.Ordinal);
     readonly HashSet<string> _merged = new(StringComparer.Ordinal);
+    readonly Dictionary<string, Tensor> _mergedWeights = new(StringComparer.Ordinal);
 
     public LoraLinear(long inFeatures, long outFeatures, bool hasBias = true, ScalarType? dtype = null, Device? device = null)
         : base(nameof(LoraLinear))
@@ -66,12 +67,14 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
             throw new ArgumentException($"LoRA up weight for '{piece.TargetName}' writes rows [{piece.RowOffset}, {piece.RowOffset + piece.Rows}); the layer has {OutFeatures} output rows.", nameof(piece));
         if (!_adapters.TryGetValue(adapter, out var pieces)) _adapters[adapter] = pieces = [];
         pieces.Add(piece);
+        ClearMergedWeights();
     }
 
     /// <summary>Detaches an adapter (unmerging it first if merged) and disposes its tensors.</summary>
     public void RemoveAdapter(string adapter)
     {
         if (_merged.Contains(adapter)) Unmerge(adapter);
+        ClearMergedWeights();
         if (!_adapters.Remove(adapter, out var pieces)) return;
         foreach (var piece in pieces)
         {
@@ -95,8 +98,52 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         AddToWeight(adapter, -1.0);
     }
 
+    /// <summary>
+    /// When set, a batch that routes every sample to one adapter runs one matmul with a cached W + scale * up @ down
+    /// instead of the base matmul plus the low-rank path: the speed of a merged adapter, with the base weight left
+    /// untouched (exact) and no merge/unmerge between phases. Costs one weight-sized tensor per adapter, so the owner
+    /// enables it only within a memory budget. Never used while gradients are recorded (training).
+    /// </summary>
+    public bool CacheMergedWeights
+    {
+        get => _cacheMergedWeights;
+        set
+        {
+            _cacheMergedWeights = value;
+            if (!value) ClearMergedWeights();
+        }
+    }
+
+    bool _cacheMergedWeights;
+
+    /// <summary>Bytes one cached merged weight takes.</summary>
+    public long MergedWeightBytes => weight.numel() * weight.ElementSize;
+
+    void ClearMergedWeights()
+    {
+        foreach (var cached in _mergedWeights.Values) cached.Dispose();
+        _mergedWeights.Clear();
+    }
+
+    Tensor MergedWeight(string adapter, List<LoraPiece> pieces)
+    {
+        if (_mergedWeights.TryGetValue(adapter, out var cached)) return cached;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var merged = weight.to(ScalarType.Float32).clone();
+        foreach (var piece in pieces)
+        {
+            var delta = piece.Up.to(ScalarType.Float32).matmul(piece.Down.to(ScalarType.Float32)).mul(piece.Scale);
+            merged.narrow(0, piece.RowOffset, piece.Rows).add_(delta);
+        }
+        var stored = merged.to(weight.dtype).DetachFromDisposeScope();
+        _mergedWeights[adapter] = stored;
+        return stored;
+    }
+
     void AddToWeight(string adapter, double sign)
     {
+        ClearMergedWeights();
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         foreach (var piece in _adapters[adapter])
@@ -109,12 +156,15 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        var output = nn.functional.linear(input, weight, bias);
         var routing = Routing;
-        if (routing is null || _adapters.Count == 0) return output;
+        if (routing is null || _adapters.Count == 0) return nn.functional.linear(input, weight, bias);
 
         // Without autograd the delta can be added in place: one allocation less per adapted layer and step.
         bool inPlace = !is_grad_enabled();
+        if (inPlace && _cacheMergedWeights && UniformAdapter(routing) is { } uniform)
+            return nn.functional.linear(input, MergedWeight(uniform.Name, uniform.Pieces), bias);
+
+        var output = nn.functional.linear(input, weight, bias);
         foreach (var (adapter, rows) in routing.SamplesByAdapter)
         {
             if (_merged.Contains(adapter) || !_adapters.TryGetValue(adapter, out var pieces)) continue;
@@ -130,6 +180,16 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
             };
         }
         return output;
+    }
+
+    /// <summary>The adapter every sample of the batch uses, if there is exactly one and it is not being trained.</summary>
+    (string Name, List<LoraPiece> Pieces)? UniformAdapter(AdapterRouting routing)
+    {
+        if (routing.SamplesByAdapter.Count != 1) return null;
+        var (name, rows) = routing.SamplesByAdapter.First();
+        if (rows.shape[0] != routing.BatchSize || _merged.Contains(name) || !_adapters.TryGetValue(name, out var pieces)) return null;
+        if (pieces.Any(p => p.Up.requires_grad || p.Down.requires_grad)) return null;
+        return (name, pieces);
     }
 
     Tensor Delta(List<LoraPiece> pieces, Tensor x)

@@ -26,6 +26,7 @@ public sealed class GlanceModel : IDisposable
     public const string AdaptersFolder = "adapters";
 
     readonly List<string> _adapters = [];
+    long _mergedCacheBudgetBytes = new EngineOptions().MergedAdapterCacheMiB * 1024L * 1024L;
 
     GlanceModel(GlanceModelConfig config, ITextTokenizer tokenizer, Device device, ScalarType dtype)
     {
@@ -75,7 +76,10 @@ public sealed class GlanceModel : IDisposable
             ? WordTokenizer.Load(Path.Combine(folder, WordVocabularyFile))
             : T5SentencePieceTokenizer.Load(Path.Combine(folder, SentencePieceFile));
 
-        var model = new GlanceModel(config, tokenizer, device, dtype);
+        var model = new GlanceModel(config, tokenizer, device, dtype)
+        {
+            _mergedCacheBudgetBytes = options.MergedAdapterCacheMiB * 1024L * 1024L,
+        };
         try
         {
             StateDictIO.Load(model.Transformer, Path.Combine(folder, TransformerFile));
@@ -114,6 +118,7 @@ public sealed class GlanceModel : IDisposable
         var file = LoraFile.Read(path);
         LoraAttacher.Attach(Transformer, name, file, module => FluxCheckpointNames.MapDiffusersModule(module, Config.Transformer), scaleOverride);
         _adapters.Add(name);
+        UpdateMergedWeightCache();
     }
 
     /// <summary>Attaches a fresh trainable adapter (down random, up zero) on the given transformer layers.</summary>
@@ -122,6 +127,7 @@ public sealed class GlanceModel : IDisposable
         if (_adapters.Contains(name)) throw new InvalidOperationException($"An adapter named '{name}' is already attached.");
         var parameters = LoraAttacher.CreateTrainable(Transformer, name, targets, rank, alpha, seed);
         _adapters.Add(name);
+        UpdateMergedWeightCache();
         return parameters;
     }
 
@@ -129,6 +135,18 @@ public sealed class GlanceModel : IDisposable
     {
         if (!_adapters.Remove(name)) return;
         LoraAttacher.Detach(Transformer, name);
+        UpdateMergedWeightCache();
+    }
+
+    /// <summary>Whether phase-uniform batches use cached merged weights (see <see cref="EngineOptions.MergedAdapterCacheMiB"/>).</summary>
+    public bool UsesMergedWeightCache { get; private set; }
+
+    void UpdateMergedWeightCache()
+    {
+        var layers = LoraLayers.Of(Transformer).Values.ToArray();
+        long needed = layers.Sum(l => l.MergedWeightBytes * l.AdapterNames.Count);
+        UsesMergedWeightCache = needed > 0 && needed <= _mergedCacheBudgetBytes;
+        foreach (var layer in layers) layer.CacheMergedWeights = UsesMergedWeightCache && layer.AdapterNames.Count > 0;
     }
 
     /// <summary>Encodes prompts in one batch: context [B, MaxTextTokens, D] and the masked mean as pooled vector.</summary>

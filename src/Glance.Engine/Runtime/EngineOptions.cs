@@ -8,4 +8,11 @@ public sealed record EngineOptions
 
     /// <summary>"float32", "bfloat16" or "float16" (float16 only on CUDA).</summary>
     public string DType { get; init; } = "float32";
+
+    /// <summary>
+    /// Memory allowed for cached merged weights (one weight-sized tensor per adapter and adapted layer), which make
+    /// phase-uniform batches run at merged-adapter speed. When the adapters of a model need more, the cache is off
+    /// and every batch takes the routed low-rank path.
+    /// </summary>
+    public int MergedAdapterCacheMiB { get; init; } = 512;
 }
