@@ -34,7 +34,7 @@ public static class BenchCommand
         model.AddTo(command);
         command.SetAction(result =>
         {
-            using var glance = result.GetValue(preset) is { } name ? Random(name, model.EngineOptions(result)) : model.Load(result);
+            using var glance = result.GetValue(preset) is { } name ? RandomlyInitialised(name, model.EngineOptions(result)) : model.Load(result);
             using var engine = new TorchGlanceEngine(glance, ownsModel: false);
             var d = engine.Description;
             int w = result.GetValue(width) ?? d.DefaultWidth, h = result.GetValue(height) ?? d.DefaultHeight;
@@ -56,7 +56,7 @@ public static class BenchCommand
 
     static int PlanSteps => PlanBuilder.GlanceSlowIndices.Count + PlanBuilder.GlanceFastIndices.Count;
 
-    static GlanceModel Random(string preset, EngineOptions options)
+    static GlanceModel RandomlyInitialised(string preset, EngineOptions options)
     {
         var device = TorchRuntime.ResolveDevice(options.Device);
         var config = GlanceModelPresets.Get(preset);
