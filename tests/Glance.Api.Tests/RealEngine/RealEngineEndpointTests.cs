@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Glance.Engine.Imaging;
+using Glance.Api.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace Glance.Api.Tests.RealEngine;
@@ -28,14 +29,11 @@ public sealed class RealEngineEndpointTests : IClassFixture<TinyModelFolder>, IA
     public async Task InitializeAsync()
     {
         _client = _factory.CreateClient();
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline)
+        await Eventually.TrueAsync(async () =>
         {
             using var ready = await _client.GetAsync(new Uri("/readyz", UriKind.Relative));
-            if (ready.StatusCode == HttpStatusCode.OK) return;
-            await Task.Delay(100);
-        }
-        throw new TimeoutException("The real engine did not become ready within 60 s.");
+            return ready.StatusCode == HttpStatusCode.OK;
+        }, "the real engine to become ready", TimeSpan.FromSeconds(60));
     }
 
     public async Task DisposeAsync()

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Glance.Engine.Imaging;
 using Glance.Engine.Mini;
+using Glance.Api.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace Glance.Api.Tests.RealEngine;
@@ -19,14 +20,11 @@ public sealed class ShippedModelTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _client = _factory.CreateClient();
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (DateTime.UtcNow < deadline)
+        await Eventually.TrueAsync(async () =>
         {
             using var ready = await _client.GetAsync(new Uri("/readyz", UriKind.Relative));
-            if (ready.StatusCode == HttpStatusCode.OK) return;
-            await Task.Delay(200);
-        }
-        throw new TimeoutException("glance-mini did not become ready within 90 s.");
+            return ready.StatusCode == HttpStatusCode.OK;
+        }, "glance-mini to become ready", TimeSpan.FromSeconds(90));
     }
 
     public async Task DisposeAsync()
