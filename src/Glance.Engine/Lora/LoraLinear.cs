@@ -133,13 +133,17 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         var merged = weight.to(ScalarType.Float32).clone();
         foreach (var piece in pieces)
         {
-            var delta = piece.Up.to(ScalarType.Float32).matmul(piece.Down.to(ScalarType.Float32)).mul(piece.Scale);
+            var delta = WeightDelta(piece);
             merged.narrow(0, piece.RowOffset, piece.Rows).add_(delta);
         }
         var stored = merged.to(weight.dtype).DetachFromDisposeScope();
         _mergedWeights[adapter] = stored;
         return stored;
     }
+
+    /// <summary>The piece as a float32 weight update for its rows: scale * up @ down.</summary>
+    static Tensor WeightDelta(LoraPiece piece) =>
+        piece.Up.to(ScalarType.Float32).matmul(piece.Down.to(ScalarType.Float32)).mul(piece.Scale);
 
     void AddToWeight(string adapter, double sign)
     {
@@ -148,7 +152,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         using var _ = no_grad();
         foreach (var piece in _adapters[adapter])
         {
-            var delta = piece.Up.to(ScalarType.Float32).matmul(piece.Down.to(ScalarType.Float32)).mul(sign * piece.Scale);
+            var delta = WeightDelta(piece).mul(sign);
             var rows = weight.narrow(0, piece.RowOffset, piece.Rows);
             rows.copy_(rows.to(ScalarType.Float32).add(delta).to(weight.dtype));
         }
