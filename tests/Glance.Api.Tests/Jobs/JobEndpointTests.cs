@@ -21,17 +21,6 @@ public class JobEndpointTests
         return (job, response.Headers.Location!);
     }
 
-    static async Task<JobResponse> WaitForStatusAsync(HttpClient client, string id, Func<string, bool> done)
-    {
-        JobResponse? job = null;
-        await Eventually.TrueAsync(async () =>
-        {
-            job = await client.GetFromJsonAsync<JobResponse>($"/jobs/{id}");
-            return done(job!.Status);
-        }, $"job {id} to reach a final status");
-        return job!;
-    }
-
     [Fact]
     public async Task JobCompletesAndServesItsImage()
     {
@@ -39,7 +28,7 @@ public class JobEndpointTests
         using HttpClient client = await app.ReadyClientAsync();
 
         (JobResponse submitted, Uri location) = await SubmitAsync(client, new GenerateRequest("a cat", Seed: 5));
-        JobResponse done = await WaitForStatusAsync(client, submitted.Id, JobStatus.IsTerminal);
+        JobResponse done = await JobPolling.WaitForStatusAsync(client, submitted.Id, JobStatus.IsTerminal);
 
         Assert.Equal(JobStatus.Queued, submitted.Status);
         Assert.Equal($"/jobs/{submitted.Id}", location.OriginalString);
@@ -64,7 +53,7 @@ public class JobEndpointTests
 
         (JobResponse submitted, _) = await SubmitAsync(client, new GenerateRequest("a cat"));
         await Eventually.TrueAsync(() => engine.StepsEntered == 1, "the first step");
-        JobResponse running = await WaitForStatusAsync(client, submitted.Id, status => status == JobStatus.Running);
+        JobResponse running = await JobPolling.WaitForStatusAsync(client, submitted.Id, status => status == JobStatus.Running);
         using HttpResponseMessage early = await client.GetAsync($"/jobs/{submitted.Id}/image");
         engine.OpenGate();
 
@@ -86,7 +75,7 @@ public class JobEndpointTests
         using HttpResponseMessage deleted = await client.DeleteAsync($"/jobs/{submitted.Id}");
         Assert.Equal(HttpStatusCode.Accepted, deleted.StatusCode);
         engine.OpenGate();
-        JobResponse cancelled = await WaitForStatusAsync(client, submitted.Id, JobStatus.IsTerminal);
+        JobResponse cancelled = await JobPolling.WaitForStatusAsync(client, submitted.Id, JobStatus.IsTerminal);
 
         Assert.Equal(JobStatus.Cancelled, cancelled.Status);
         Assert.Equal(ProblemAssert.TypeBase + "cancelled", cancelled.Error?.Type);
@@ -123,7 +112,7 @@ public class JobEndpointTests
         using HttpClient client = await app.ReadyClientAsync();
 
         (JobResponse submitted, _) = await SubmitAsync(client, new GenerateRequest(FakeEngine.FailOnStep));
-        JobResponse failed = await WaitForStatusAsync(client, submitted.Id, JobStatus.IsTerminal);
+        JobResponse failed = await JobPolling.WaitForStatusAsync(client, submitted.Id, JobStatus.IsTerminal);
         using HttpResponseMessage events = await client.GetAsync($"/jobs/{submitted.Id}/events");
 
         Assert.Equal(JobStatus.Failed, failed.Status);

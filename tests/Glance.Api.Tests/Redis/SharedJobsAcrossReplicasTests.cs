@@ -30,17 +30,6 @@ public sealed class SharedJobsAcrossReplicasTests(RedisServer server)
         return (await response.Content.ReadFromJsonAsync<JobResponse>())!;
     }
 
-    static async Task<JobResponse> WaitForStatusAsync(HttpClient client, string id, Func<string, bool> reached)
-    {
-        JobResponse? job = null;
-        await Eventually.TrueAsync(async () =>
-        {
-            job = await client.GetFromJsonAsync<JobResponse>($"/jobs/{id}");
-            return reached(job!.Status);
-        }, $"job {id} to reach the awaited status");
-        return job!;
-    }
-
     [Fact]
     public async Task ConfiguredRedisReplacesTheInMemoryStore()
     {
@@ -69,10 +58,10 @@ public sealed class SharedJobsAcrossReplicasTests(RedisServer server)
         // Follow from B while the job is held mid-run on A, so the stream carries live events, not just history.
         using HttpResponseMessage events = await clientB.GetAsync($"/jobs/{submitted.Id}/events", HttpCompletionOption.ResponseHeadersRead);
         Task<string> stream = events.Content.ReadAsStringAsync();
-        JobResponse running = await WaitForStatusAsync(clientB, submitted.Id, status => status == JobStatus.Running);
+        JobResponse running = await JobPolling.WaitForStatusAsync(clientB, submitted.Id, status => status == JobStatus.Running);
         runner.OpenGate();
         List<(string Event, JobEvent Data)> received = JobEvents.Parse(await stream.WaitAsync(TimeSpan.FromSeconds(10)));
-        JobResponse done = await WaitForStatusAsync(clientB, submitted.Id, JobStatus.IsTerminal);
+        JobResponse done = await JobPolling.WaitForStatusAsync(clientB, submitted.Id, JobStatus.IsTerminal);
         using HttpResponseMessage image = await clientB.GetAsync($"/jobs/{submitted.Id}/image");
 
         Assert.Equal(JobStatus.Running, running.Status);
@@ -102,7 +91,7 @@ public sealed class SharedJobsAcrossReplicasTests(RedisServer server)
         JobRunner runnerA = a.Services.GetRequiredService<JobRunner>();
         await Eventually.TrueAsync(() => runnerA.IsCancelling(submitted.Id), "replica A to receive the cancel request");
         runner.OpenGate();
-        JobResponse cancelled = await WaitForStatusAsync(clientB, submitted.Id, JobStatus.IsTerminal);
+        JobResponse cancelled = await JobPolling.WaitForStatusAsync(clientB, submitted.Id, JobStatus.IsTerminal);
         using HttpResponseMessage again = await clientB.DeleteAsync($"/jobs/{submitted.Id}");
 
         Assert.Equal(HttpStatusCode.Accepted, deleted.StatusCode);
