@@ -87,7 +87,10 @@ case "${status#* }" in image/png*) ;; *) fail "POST /generate answered $status, 
 [ "$(head -c 8 "$work/image.png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] || fail "POST /generate did not return a PNG"
 echo "publish-smoke: POST /generate returned a $(stat -c %s "$work/image.png")-byte PNG"
 
-curl -fsS --max-time 10 "$base/metrics" | grep -q '^glance_queue_depth' ||
+# Read the whole page first: with pipefail, `curl | grep -q` fails whenever grep exits before curl has written
+# everything (curl then dies of SIGPIPE), which made this check flaky.
+metrics=$(curl -fsS --max-time 10 "$base/metrics") || fail "GET /metrics failed"
+grep -q '^glance_queue_depth' <<<"$metrics" ||
   fail "/metrics has no glance_queue_depth (the gpu overlay's HPA scales on it)"
 echo "publish-smoke: /metrics exports glance_queue_depth"
 
