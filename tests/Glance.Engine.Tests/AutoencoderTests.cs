@@ -1,3 +1,4 @@
+using Glance.Engine.Runtime;
 using Glance.Engine.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -12,7 +13,7 @@ public class AutoencoderTests
         return new AutoEncoder(AutoencoderConfig.Tiny);
     }
 
-    static Tensor Image(long batch = 2, long size = 32) => rand(batch, 3, size, size).mul(2).sub(1);
+    static Tensor Image(long batch = 2, long size = 32) => rand(batch, 3, size, size).Times(2.0).Minus(1);
 
     [Fact]
     public void EncodeShrinksImageByDownsampleFactorToZChannels()
@@ -45,7 +46,7 @@ public class AutoencoderTests
         using (mean)
         using (logVar)
         using (var latent = ae.Encode(image))
-        using (var expected = mean.sub(0.1).mul(0.5))
+        using (var expected = mean.Minus(0.1).Times(0.5))
         {
             Assert.Equal([2L, 4, 16, 16], logVar.shape);
             Assert.True(latent.allclose(expected, rtol: 1e-5, atol: 1e-6));
@@ -60,7 +61,7 @@ public class AutoencoderTests
         using var _ = no_grad();
         using var latent = randn(1, 4, 8, 8);
         using var decoded = ae.Decode(latent);
-        using var unscaled = latent.div(0.5).add(0.1);
+        using var unscaled = latent.DividedBy(0.5).Plus(0.1);
         using var direct = ae.decoder.forward(unscaled);
         Assert.True(decoded.allclose(direct, rtol: 1e-5, atol: 1e-6));
     }
@@ -98,9 +99,9 @@ public class AutoencoderTests
         var x = randn(2, 64, 4, 4);
         var h = nn.functional.group_norm(x, 32, attn.norm.weight, attn.norm.bias, 1e-6);
         Tensor Flat(TorchSharp.Modules.Conv2d conv) => conv.forward(h).reshape(2, 64, 16).transpose(1, 2); // [B, HW, C]
-        var weights = Flat(attn.q).matmul(Flat(attn.k).transpose(1, 2)).div(Math.Sqrt(64)).softmax(-1);
+        var weights = Flat(attn.q).matmul(Flat(attn.k).transpose(1, 2)).DividedBy(Math.Sqrt(64)).softmax(-1);
         var mixed = weights.matmul(Flat(attn.v)).transpose(1, 2).reshape(2, 64, 4, 4);
-        var expected = x.add(attn.proj_out.forward(mixed));
+        var expected = x.Plus(attn.proj_out.forward(mixed));
         Assert.True(attn.forward(x).allclose(expected, rtol: 1e-4, atol: 1e-5));
     }
 
@@ -128,7 +129,7 @@ public class AutoencoderTests
         foreach (var (name, p) in norms)
         {
             double expected = name.EndsWith(".weight", StringComparison.Ordinal) ? 1 : 0;
-            Assert.True(p.eq(expected).all().item<bool>(), $"{name} is not initialised to {expected}");
+            Assert.True(p.EqualTo(expected).all().item<bool>(), $"{name} is not initialised to {expected}");
         }
     }
 

@@ -1,3 +1,4 @@
+using Glance.Engine.Runtime;
 using Glance.Engine.Sampling;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -11,7 +12,7 @@ public class EulerAndGuidanceTests
     {
         using var scope = NewDisposeScope();
         var x = ones(2, 3, 4);
-        var v = full(2, 3, 4, 2.0f);
+        var v = TensorArithmetic.Filled([2, 3, 4], 2.0, ScalarType.Float32, null);
         var next = EulerStep.Apply(x, v, tensor(new[] { 1.0f, 0.5f }), tensor(new[] { 0.75f, 0.0f }));
         Assert.Equal(ScalarType.Float32, next.dtype);
         Assert.Equal(0.5f, next[0].mean().item<float>(), 6);  // 1 + (0.75 - 1) * 2
@@ -49,8 +50,8 @@ public class EulerAndGuidanceTests
         var cond = randn(1, 5, 6, generator: new Generator(5));
         var uncond = randn(1, 5, 6, generator: new Generator(6));
         var combined = Guidance.Combine(cond, uncond, tensor(new[] { 5.0f }), normRescale: true);
-        var expected = linalg.vector_norm(cond, 2, [-1L]);
-        Assert.True(linalg.vector_norm(combined, 2, [-1L]).allclose(expected, atol: 1e-5));
+        var expected = cond.EuclideanNorm(-1, keepDimension: false);
+        Assert.True(combined.EuclideanNorm(-1, keepDimension: false).allclose(expected, atol: 1e-5));
         var plain = Guidance.Combine(cond, uncond, tensor(new[] { 5.0f }), normRescale: false);
         var cosine = nn.functional.cosine_similarity(plain, combined, dim: -1);
         Assert.True(cosine.allclose(ones_like(cosine), atol: 1e-5)); // direction unchanged

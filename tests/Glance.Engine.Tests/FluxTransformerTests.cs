@@ -1,3 +1,4 @@
+using Glance.Engine.Runtime;
 using Glance.Engine.Checkpoints;
 using Glance.Engine.Latents;
 using Glance.Engine.Lora;
@@ -32,7 +33,7 @@ public class FluxTransformerTests
             LatentPacking.TextIds(5),
             rand([batch], generator: generator),
             randn([batch, config.VecInDim], generator: generator),
-            config.GuidanceEmbed ? full(batch, 3.5f) : null);
+            config.GuidanceEmbed ? TensorArithmetic.Filled([batch], 3.5, ScalarType.Float32, null) : null);
     }
 
     static FluxTransformer MakeModel(FluxConfig config, ScalarType dtype = ScalarType.Float32)
@@ -182,8 +183,8 @@ public class FluxTransformerTests
         using var model = MakeModel(Tiny);
         using var _ = no_grad();
         var inputs = MakeInputs(Tiny, 1);
-        var low = (inputs with { Guidance = full(1, 1.0f) }).RunOn(model);
-        var high = (inputs with { Guidance = full(1, 4.0f) }).RunOn(model);
+        var low = (inputs with { Guidance = TensorArithmetic.Filled([1], 1.0, ScalarType.Float32, null) }).RunOn(model);
+        var high = (inputs with { Guidance = TensorArithmetic.Filled([1], 4.0, ScalarType.Float32, null) }).RunOn(model);
         Assert.False(low.allclose(high, rtol: 0, atol: 1e-4));
     }
 
@@ -236,7 +237,7 @@ public class FluxTransformerTests
     {
         using var scope = NewDisposeScope();
         var x = randn(1, 2, 6, 16);
-        using var angles = Rope.Angles(LatentPacking.ImageIds(4, 6).add(1), Tiny.AxesDim, Tiny.Theta);
+        using var angles = Rope.Angles(LatentPacking.ImageIds(4, 6).Plus(1.0), Tiny.AxesDim, Tiny.Theta);
         var rotated = Rope.Apply(x, angles);
         var pairNorms = x.reshape(1, 2, 6, 8, 2).norm(-1);
         var rotatedPairNorms = rotated.reshape(1, 2, 6, 8, 2).norm(-1);
@@ -267,7 +268,7 @@ public class FluxTransformerTests
     public void TimestepEmbeddingIsCosThenSinOfThousandTimesSigma()
     {
         using var scope = NewDisposeScope();
-        var embedding = TimestepEmbedding.Sinusoid(full(1, 0.002f), 256).data<float>().ToArray();
+        var embedding = TimestepEmbedding.Sinusoid(TensorArithmetic.Filled([1], 0.002, ScalarType.Float32, null), 256).data<float>().ToArray();
         // Frequency 0 is 1, so the first cos / sin see the argument 1000 * 0.002 = 2.
         Assert.Equal(Math.Cos(2.0), embedding[0], 5);
         Assert.Equal(Math.Sin(2.0), embedding[128], 5);

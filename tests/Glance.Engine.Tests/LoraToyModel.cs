@@ -1,3 +1,4 @@
+using Glance.Engine.Runtime;
 using Glance.Engine.Lora;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -65,7 +66,7 @@ internal sealed class ToyDoubleBlock : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor input) => input + img_attn.forward(input);
+    public override Tensor forward(Tensor input) => input.Plus(img_attn.forward(input));
 }
 
 internal sealed class ToyAttention : nn.Module<Tensor, Tensor>
@@ -95,6 +96,6 @@ internal sealed class ToySingleBlock : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor input) => input + linear2.forward(nn.functional.gelu(linear1.forward(input)));
+    public override Tensor forward(Tensor input) => input.Plus(linear2.forward(nn.functional.gelu(linear1.forward(input))));
 }
 #pragma warning restore IDE1006, CA1051

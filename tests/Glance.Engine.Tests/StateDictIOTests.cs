@@ -1,3 +1,4 @@
+using Glance.Engine.Runtime;
 using Glance.Engine.Checkpoints;
 using Glance.Engine.Models;
 using Glance.Engine.Text;
@@ -49,7 +50,7 @@ public sealed class StateDictIOTests : IDisposable
         using var restored = new AutoEncoder(AutoencoderConfig.Tiny);
 
         using var _ = no_grad();
-        using var image = rand(1, 3, 16, 16).mul(2).sub(1);
+        using var image = rand(1, 3, 16, 16).Times(2.0).Minus(1);
         using var before = original.Decode(original.Encode(image));
         using var untrained = restored.Decode(restored.Encode(image));
         Assert.False(before.allclose(untrained)); // different seeds really do differ

@@ -1,3 +1,4 @@
+using Glance.Engine.Runtime;
 using Glance.Engine.Text;
 using static TorchSharp.torch;
 
@@ -71,7 +72,7 @@ public class T5EncoderTests
         var x = randn(1, 5, 64);
         Tensor Heads(TorchSharp.Modules.Linear projection) => projection.forward(x).view(1, 5, 4, 16).transpose(1, 2);
         var bias = attention.PositionBias(5, 5);
-        var weights = Heads(attention.q).matmul(Heads(attention.k).transpose(2, 3)).add(bias).softmax(-1);
+        var weights = Heads(attention.q).matmul(Heads(attention.k).transpose(2, 3)).Plus(bias).softmax(-1);
         var expected = attention.o.forward(weights.matmul(Heads(attention.v)).transpose(1, 2).reshape(1, 5, 64));
         Assert.True(attention.forward(x, bias).allclose(expected, rtol: 1e-4, atol: 1e-5));
     }
@@ -98,8 +99,8 @@ public class T5EncoderTests
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         var norm = model.encoder.final_layer_norm;
-        var x = randn(2, 3, 64).add(3);
-        var expected = x.div(x.pow(2).mean([-1], keepdim: true).add(1e-6).sqrt()).mul(norm.weight);
+        var x = randn(2, 3, 64).Plus(3.0);
+        var expected = x.div(x.square().mean([-1], keepdim: true).Plus(1e-6).sqrt()).mul(norm.weight);
         Assert.True(norm.forward(x).allclose(expected, rtol: 1e-4, atol: 1e-5));
     }
 
@@ -112,7 +113,7 @@ public class T5EncoderTests
         var ff = model.encoder.block[1].FeedForwardLayer.DenseReluDense;
         var x = randn(1, 4, 64);
         var a = ff.wi_0.forward(x);
-        var gelu = a.mul(0.5).mul(a.add(a.pow(3).mul(0.044715)).mul(Math.Sqrt(2 / Math.PI)).tanh().add(1));
+        var gelu = a.Times(0.5).mul(a.Plus(a.Power(3).Times(0.044715)).Times(Math.Sqrt(2 / Math.PI)).tanh().Plus(1.0));
         var expected = ff.wo.forward(gelu.mul(ff.wi_1.forward(x)));
         Assert.True(ff.forward(x).allclose(expected, rtol: 1e-4, atol: 1e-5));
     }

@@ -1,3 +1,4 @@
+using Glance.Engine.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -44,8 +45,8 @@ public static class LatentPacking
         RequireEven(latentHeight, latentWidth);
         long rows = latentHeight / Patch, cols = latentWidth / Patch;
         using var scope = NewDisposeScope();
-        var row = arange(rows, dtype: ScalarType.Float32, device: device).view(rows, 1).expand(rows, cols);
-        var col = arange(cols, dtype: ScalarType.Float32, device: device).view(1, cols).expand(rows, cols);
+        var row = TensorArithmetic.IntegerRange(0, rows, ScalarType.Float32, device).view(rows, 1).expand(rows, cols);
+        var col = TensorArithmetic.IntegerRange(0, cols, ScalarType.Float32, device).view(1, cols).expand(rows, cols);
         var ids = stack([zeros(rows, cols, dtype: ScalarType.Float32, device: device), row, col], -1);
         return scope.MoveToOuter(ids.reshape(1, rows * cols, 3));
     }

@@ -1,3 +1,4 @@
+using Glance.Engine.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -134,7 +135,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         foreach (var piece in pieces)
         {
             var delta = WeightDelta(piece);
-            merged.narrow(0, piece.RowOffset, piece.Rows).add_(delta);
+            merged.narrow(0, piece.RowOffset, piece.Rows).PlusInPlace(delta);
         }
         var stored = merged.to(weight.dtype).DetachFromDisposeScope();
         _mergedWeights[adapter] = stored;
@@ -143,7 +144,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
 
     /// <summary>The piece as a float32 weight update for its rows: scale * up @ down.</summary>
     static Tensor WeightDelta(LoraPiece piece) =>
-        piece.Up.to(ScalarType.Float32).matmul(piece.Down.to(ScalarType.Float32)).mul(piece.Scale);
+        piece.Up.to(ScalarType.Float32).matmul(piece.Down.to(ScalarType.Float32)).Times(piece.Scale);
 
     void AddToWeight(string adapter, double sign)
     {
@@ -152,9 +153,9 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         using var _ = no_grad();
         foreach (var piece in _adapters[adapter])
         {
-            var delta = WeightDelta(piece).mul(sign);
+            var delta = WeightDelta(piece).Times(sign);
             var rows = weight.narrow(0, piece.RowOffset, piece.Rows);
-            rows.copy_(rows.to(ScalarType.Float32).add(delta).to(weight.dtype));
+            rows.copy_(rows.to(ScalarType.Float32).Plus(delta).to(weight.dtype));
         }
     }
 
@@ -177,10 +178,10 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
             using var delta = Delta(pieces, selected);
             output = (wholeBatch, inPlace) switch
             {
-                (true, true) => output.add_(delta),
-                (true, false) => output.add(delta),
-                (false, true) => output.index_add_(0, rows, delta, 1),
-                (false, false) => output.index_add(0, rows, delta, 1),
+                (true, true) => output.PlusInPlace(delta),
+                (true, false) => output.Plus(delta),
+                (false, true) => output.IndexPlusInPlace(0, rows, delta),
+                (false, false) => output.IndexPlus(0, rows, delta),
             };
         }
         return output;
@@ -203,7 +204,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         {
             // Scaling the rank-sized intermediate is cheaper than scaling the layer-sized result.
             using var down = nn.functional.linear(x, piece.Down);
-            using var scaled = down.mul(piece.Scale);
+            using var scaled = down.Times(piece.Scale);
             var update = nn.functional.linear(scaled, piece.Up);
             if (piece.Rows != OutFeatures)
             {
@@ -217,7 +218,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
             }
             else
             {
-                var next = sum.add(update);
+                var next = sum.Plus(update);
                 sum.Dispose();
                 update.Dispose();
                 sum = next;

@@ -1,3 +1,4 @@
+using Glance.Engine.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -105,7 +106,7 @@ public sealed class AutoEncoder : nn.Module
     {
         using var scope = NewDisposeScope();
         var (mean, _) = EncodeDistribution(image);
-        return mean.sub(Config.ShiftFactor).mul_(Config.ScaleFactor).MoveToOuterDisposeScope();
+        return mean.Minus(Config.ShiftFactor).TimesInPlace(Config.ScaleFactor).MoveToOuterDisposeScope();
     }
 
     /// <summary>Unscaled posterior mean and log-variance, each [B, ZChannels, H / f, W / f].</summary>
@@ -125,7 +126,7 @@ public sealed class AutoEncoder : nn.Module
         if (latent.dim() != 4 || latent.shape[1] != Config.ZChannels)
             throw new ArgumentException($"Latent has shape [{string.Join(", ", latent.shape)}]; expected [B, {Config.ZChannels}, h, w].", nameof(latent));
         using var scope = NewDisposeScope();
-        var z = latent.div(Config.ScaleFactor).add_(Config.ShiftFactor);
+        var z = latent.DividedBy(Config.ScaleFactor).PlusInPlace(Config.ShiftFactor);
         return decoder.forward(z).MoveToOuterDisposeScope();
     }
 
@@ -329,9 +330,9 @@ public sealed class AutoencoderResnetBlock : nn.Module<Tensor, Tensor>
         h = AutoencoderLayers.Replace(h, norm2.forward(h));
         h = AutoencoderLayers.Replace(h, nn.functional.silu(h));
         h = AutoencoderLayers.Replace(h, conv2.forward(h));
-        if (nin_shortcut is null) return AutoencoderLayers.Replace(h, input.add(h));
+        if (nin_shortcut is null) return AutoencoderLayers.Replace(h, input.Plus(h));
         using var shortcut = nin_shortcut.forward(input);
-        return AutoencoderLayers.Replace(h, shortcut.add(h));
+        return AutoencoderLayers.Replace(h, shortcut.Plus(h));
     }
 }
 
@@ -366,7 +367,7 @@ public sealed class AutoencoderAttention : nn.Module<Tensor, Tensor>
         Tensor Tokens(Conv2d projection) => projection.forward(h).reshape(b, 1, c, height * width).transpose(2, 3);
         var attended = nn.functional.scaled_dot_product_attention(Tokens(q), Tokens(k), Tokens(v));
         var image = attended.transpose(2, 3).reshape(b, c, height, width);
-        return input.add(proj_out.forward(image)).MoveToOuterDisposeScope();
+        return input.Plus(proj_out.forward(image)).MoveToOuterDisposeScope();
     }
 }
 
@@ -420,7 +421,7 @@ static class AutoencoderLayers
         var norm = nn.GroupNorm(AutoencoderConfig.NormGroups, channels, eps: 1e-6, device: device, dtype: dtype);
         using (no_grad())
         {
-            norm.weight.fill_(1);
+            norm.weight.FillInPlace(1);
             norm.bias!.zero_();
         }
         return norm;

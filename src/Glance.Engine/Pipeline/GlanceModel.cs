@@ -157,7 +157,7 @@ public sealed class GlanceModel : IDisposable
         var (ids, mask) = TokenBatch.Encode(Tokenizer, prompts, Config.MaxTextTokens).ToTensors(Device);
         var context = TextEncoder.Forward(ids, mask);
         var weights = mask.to(context.dtype).unsqueeze(-1);
-        var pooled = context.mul(weights).sum(1).div(weights.sum(1).clamp_min(1));
+        var pooled = context.mul(weights).sum(1).div(weights.sum(1).ClampedBelow(1));
         return new TextConditioning(context.MoveToOuterDisposeScope(), pooled.MoveToOuterDisposeScope());
     }
 
@@ -193,8 +193,8 @@ public sealed class GlanceModel : IDisposable
         using var scope = NewDisposeScope();
         var (latentH, latentW) = LatentSize(width, height);
         var latents = LatentPacking.Unpack(packedLatents.to(DType), latentH, latentW);
-        var images = Autoencoder.Decode(latents).to(ScalarType.Float32).clamp(-1, 1);
-        var rgb = images.add(1).mul(127.5).round().to(ScalarType.Byte).permute(0, 2, 3, 1).contiguous().cpu();
+        var images = Autoencoder.Decode(latents).to(ScalarType.Float32).Clamped(-1, 1);
+        var rgb = images.Plus(1.0).Times(127.5).round().to(ScalarType.Byte).permute(0, 2, 3, 1).contiguous().cpu();
         return rgb.MoveToOuterDisposeScope();
     }
 

@@ -1,3 +1,4 @@
+using Glance.Engine.Runtime;
 using static TorchSharp.torch;
 
 namespace Glance.Engine.Sampling;
@@ -29,7 +30,7 @@ public static class EulerStep
         Array.Fill(broadcast, 1L);
         broadcast[0] = batch;
         var dt = nextSigma.to(ScalarType.Float32).sub(sigma.to(ScalarType.Float32)).reshape(broadcast);
-        var next = latents.to(ScalarType.Float32).add(velocity.to(ScalarType.Float32).mul(dt));
+        var next = latents.to(ScalarType.Float32).Plus(velocity.to(ScalarType.Float32).mul(dt));
         return next.MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using Glance.Engine.Runtime;
 using static TorchSharp.torch;
 
 namespace Glance.Engine.Sampling;
@@ -21,11 +22,11 @@ public static class Guidance
         broadcast[0] = cond.shape[0];
         var c = cond.to(ScalarType.Float32);
         var u = uncond.to(ScalarType.Float32);
-        var combined = u.add(c.sub(u).mul(scale.to(ScalarType.Float32).reshape(broadcast)));
+        var combined = u.Plus(c.sub(u).mul(scale.to(ScalarType.Float32).reshape(broadcast)));
         if (normRescale)
         {
-            var condNorm = linalg.vector_norm(c, 2, [-1L], keepdim: true);
-            var combNorm = linalg.vector_norm(combined, 2, [-1L], keepdim: true).clamp_min(1e-12);
+            var condNorm = c.EuclideanNorm(-1, keepDimension: true);
+            var combNorm = combined.EuclideanNorm(-1, keepDimension: true).ClampedBelow(1e-12);
             combined = combined.mul(condNorm.div(combNorm));
         }
         return combined.MoveToOuterDisposeScope();

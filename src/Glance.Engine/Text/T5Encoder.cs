@@ -1,3 +1,4 @@
+using Glance.Engine.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -122,13 +123,13 @@ public sealed class T5Encoder : nn.Module
         using var scope = NewDisposeScope();
         int half = numBuckets / 2;
         int maxExact = half / 2;
-        var buckets = relativePosition.gt(0).to(ScalarType.Int64).mul(half);
+        var buckets = relativePosition.GreaterThan(0).to(ScalarType.Int64).Times((long)half);
         var distance = relativePosition.abs().to(ScalarType.Int64);
-        var isSmall = distance.lt(maxExact);
+        var isSmall = distance.LessThan(maxExact);
         // clamp_min(1) only keeps log() finite for positions that take the exact branch anyway.
-        var logRatio = distance.to(ScalarType.Float32).clamp_min(1).div(maxExact).log().div(Math.Log((double)maxDistance / maxExact));
-        var large = logRatio.mul(half - maxExact).to(ScalarType.Int64).add(maxExact).clamp_max(half - 1);
-        return buckets.add(where(isSmall, distance, large)).MoveToOuterDisposeScope();
+        var logRatio = distance.to(ScalarType.Float32).ClampedBelow(1).DividedBy(maxExact).log().DividedBy(Math.Log((double)maxDistance / maxExact));
+        var large = logRatio.Times((double)(half - maxExact)).to(ScalarType.Int64).Plus((long)maxExact).ClampedAbove((long)(half - 1));
+        return buckets.Plus(where(isSmall, distance, large)).MoveToOuterDisposeScope();
     }
 }
 
@@ -159,9 +160,9 @@ public sealed class T5EncoderCore : nn.Module<Tensor, Tensor?, Tensor>
         if (attentionMask is not null)
         {
             // Padding keys get the most negative finite score; every query still sees its own real tokens.
-            var masked = attentionMask.eq(0).unsqueeze(1).unsqueeze(1);
-            var penalty = zeros(masked.shape, dtype: bias.dtype, device: bias.device).masked_fill(masked, MostNegative(bias.dtype));
-            bias = bias.add(penalty);
+            var masked = attentionMask.EqualTo(0).unsqueeze(1).unsqueeze(1);
+            var penalty = zeros(masked.shape, dtype: bias.dtype, device: bias.device).MaskedFill(masked, MostNegative(bias.dtype));
+            bias = bias.Plus(penalty);
         }
         var hidden = input.alias();
         foreach (var layer in block)
@@ -229,7 +230,7 @@ public sealed class T5LayerSelfAttention : nn.Module<Tensor, Tensor, Tensor>
     {
         using var normed = layer_norm.forward(input);
         using var attended = SelfAttention.forward(normed, positionBias);
-        return input.add(attended);
+        return input.Plus(attended);
     }
 }
 
@@ -253,7 +254,7 @@ public sealed class T5LayerFeedForward : nn.Module<Tensor, Tensor>
     {
         using var normed = layer_norm.forward(input);
         using var transformed = DenseReluDense.forward(normed);
-        return input.add(transformed);
+        return input.Plus(transformed);
     }
 }
 
@@ -327,8 +328,8 @@ public sealed class T5Attention : nn.Module<Tensor, Tensor, Tensor>
             throw new InvalidOperationException("Only the first block's attention owns the relative position bias table.");
         using var scope = NewDisposeScope();
         var device = relative_attention_bias.weight!.device;
-        var queryPositions = arange(queryLength, dtype: ScalarType.Int64, device: device).unsqueeze(1);
-        var keyPositions = arange(keyLength, dtype: ScalarType.Int64, device: device).unsqueeze(0);
+        var queryPositions = TensorArithmetic.IntegerRange(0, queryLength, ScalarType.Int64, device).unsqueeze(1);
+        var keyPositions = TensorArithmetic.IntegerRange(0, keyLength, ScalarType.Int64, device).unsqueeze(0);
         var buckets = T5Encoder.RelativePositionBucket(keyPositions.sub(queryPositions), _numBuckets, _maxDistance);
         return relative_attention_bias.forward(buckets).permute(2, 0, 1).unsqueeze(0).MoveToOuterDisposeScope();
     }
@@ -339,7 +340,7 @@ public sealed class T5Attention : nn.Module<Tensor, Tensor, Tensor>
         long batch = input.shape[0], length = input.shape[1];
         Tensor Heads(Linear projection) => projection.forward(input).view(batch, length, _heads, _dKv).transpose(1, 2);
         // SDPA divides scores by sqrt(d); T5 does not, so multiply q by sqrt(d) first.
-        var query = Heads(q).mul(Math.Sqrt(_dKv));
+        var query = Heads(q).Times(Math.Sqrt(_dKv));
         var bias = positionBias.to(query.dtype);
         var attended = nn.functional.scaled_dot_product_attention(query, Heads(k), Heads(v), bias);
         var merged = attended.transpose(1, 2).reshape(batch, length, (long)_heads * _dKv);
@@ -368,8 +369,8 @@ public sealed class T5LayerNorm : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var x = input.to(ScalarType.Float32);
-        var variance = x.pow(2).mean([-1], keepdim: true);
-        var normed = x.mul(variance.add(_eps).rsqrt()).to(weight.dtype);
+        var variance = x.square().mean([-1], keepdim: true);
+        var normed = x.mul(variance.Plus(_eps).rsqrt()).to(weight.dtype);
         return normed.mul(weight).MoveToOuterDisposeScope();
     }
 }

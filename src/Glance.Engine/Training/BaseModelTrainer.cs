@@ -1,3 +1,4 @@
+using Glance.Engine.Runtime;
 using Glance.Engine.Mini;
 using Glance.Engine.Models;
 using Glance.Engine.Pipeline;
@@ -107,8 +108,8 @@ public static class BaseModelTrainer
             var reconstruction = autoencoder.decoder.forward(mean);
             var error = reconstruction.sub(images);
             var weights = ForegroundWeights(images, o.AutoencoderForegroundWeight);
-            var loss = error.abs().add(error.pow(2)).mul(weights).mean().div(weights.mean())
-                .add(mean.pow(2).mean().mul(o.AutoencoderLatentPenalty));
+            var loss = error.abs().Plus(error.square()).mul(weights).mean().div(weights.mean())
+                .Plus(mean.square().mean().Times(o.AutoencoderLatentPenalty));
             optimizer.zero_grad();
             loss.backward();
             nn.utils.clip_grad_norm_(parameters, 1.0);
@@ -128,8 +129,8 @@ public static class BaseModelTrainer
     static Tensor ForegroundWeights(Tensor images, double foregroundWeight)
     {
         var background = images.narrow(2, 0, 1).narrow(3, 0, 1);
-        var foreground = images.sub(background).abs().amax([1], keepdim: true).gt(0.1).to(images.dtype);
-        return foreground.mul(foregroundWeight).add(1);
+        var foreground = images.sub(background).abs().amax([1], keepdim: true).GreaterThan(0.1).to(images.dtype);
+        return foreground.Times(foregroundWeight).Plus(1.0);
     }
 
     /// <summary>Latent mean and 1/std over a sample of training renders, as FLUX's shift and scale factors.</summary>
@@ -155,7 +156,7 @@ public static class BaseModelTrainer
         var scenes = new SceneSampler(99, SceneSplit.HeldOut).Take(64).ToArray();
         var pixels = scenes.SelectMany(s => PixelArrays.ToSignedUnitChw(SceneRenderer.Render(s, imageSize))).ToArray();
         var (mean, _) = autoencoder.EncodeDistribution(tensor(pixels, [scenes.Length, 3, imageSize, imageSize]));
-        var images = autoencoder.decoder.forward(mean).clamp(-1, 1).contiguous();
+        var images = autoencoder.decoder.forward(mean).Clamped(-1, 1).contiguous();
         return SceneEvaluator.Score(scenes.Select((s, i) =>
             (s, PixelArrays.FromSignedUnitChw(images[i].data<float>().ToArray(), imageSize, imageSize))));
     }
@@ -199,9 +200,9 @@ public static class BaseModelTrainer
             var noise = randn_like(x0);
             // Logit-normal sigmas, shifted like the sampling schedule so that training covers where sampling evaluates.
             var uniform = sigmoid(randn(rows.Length));
-            var sigma = uniform.mul(Math.Exp(mu)).div(uniform.mul(Math.Exp(mu) - 1).add(1));
+            var sigma = uniform.Times(Math.Exp(mu)).div(uniform.Times(Math.Exp(mu) - 1).Plus(1.0));
             var s = sigma.reshape(-1, 1, 1);
-            var xt = x0.mul(s.neg().add(1)).add(noise.mul(s));
+            var xt = x0.mul(s.SubtractedFrom(1)).Plus(noise.mul(s));
             using var text = model.EncodeText(prompts);
             var velocity = model.PredictVelocity(xt, sigma, text, o.ImageSize, o.ImageSize);
             var loss = nn.functional.mse_loss(velocity, noise.sub(x0));

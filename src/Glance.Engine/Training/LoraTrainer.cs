@@ -1,3 +1,4 @@
+using Glance.Engine.Runtime;
 using Glance.Engine.Mini;
 using Glance.Engine.Pipeline;
 using Glance.Engine.Sampling;
@@ -85,7 +86,7 @@ public static class LoraTrainer
             double s = sigmas[pick.Next(sigmas.Count)];
             string prompt = pick.NextDouble() < options.CaptionDropout ? "" : caption;
             var noise = randn_like(x0);
-            var xt = x0.mul(1 - s).add(noise.mul(s));
+            var xt = x0.Times(1 - s).Plus(noise.Times(s));
             using var text = EncodeFrozen(model, prompt);
             Tensor velocity;
             using (model.Transformer.Routing.Route([adapterName], model.Device))

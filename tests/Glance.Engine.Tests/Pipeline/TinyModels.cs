@@ -1,3 +1,4 @@
+using Glance.Engine.Runtime;
 using Glance.Engine.Lora;
 using Glance.Engine.Pipeline;
 using Glance.Engine.Sampling;
@@ -26,7 +27,7 @@ internal static class TinyModels
                 foreach (var layer in LoraLayers.Of(model.Transformer).Values)
                 {
                     foreach (var piece in layer.PiecesOf(phase))
-                        piece.Up.copy_(randn(piece.Up.shape, generator: generator).mul(0.3));
+                        piece.Up.copy_(randn(piece.Up.shape, generator: generator).Times(0.3));
                 }
             }
         }

@@ -1,3 +1,4 @@
+using Glance.Engine.Runtime;
 using Glance.Engine.Lora;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -45,7 +46,7 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var x = input.to(ScalarType.Float32);
-        var inverseRms = x.square().mean([-1], keepdim: true).add(Epsilon).rsqrt();
+        var inverseRms = x.square().mean([-1], keepdim: true).Plus(Epsilon).rsqrt();
         // The reference casts back before applying the scale, so bfloat16 models round at the same point.
         var normalized = x.mul(inverseRms).to(input.dtype).mul(scale);
         return scope.MoveToOuter(normalized);
@@ -130,8 +131,8 @@ internal static class FluxOps
     public static Tensor Modulate(Tensor x, Tensor shift, Tensor scale)
     {
         using var normalized = nn.functional.layer_norm(x, [x.shape[^1]], eps: LayerNormEpsilon);
-        using var scaled = normalized.mul(scale.add(1));
-        return scaled.add(shift);
+        using var scaled = normalized.mul(scale.Plus(1.0));
+        return scaled.Plus(shift);
     }
 
     public static Tensor GeluTanh(Tensor x) => nn.functional.gelu(x, GELU.Approximate.tanh);

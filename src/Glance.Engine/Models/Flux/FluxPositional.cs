@@ -1,3 +1,4 @@
+using Glance.Engine.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -15,9 +16,9 @@ internal static class TimestepEmbedding
         if (dim % 2 != 0) throw new ArgumentOutOfRangeException(nameof(dim), dim, "expected an even embedding size");
         using var scope = NewDisposeScope();
         int half = dim / 2;
-        var frequencies = arange(half, dtype: ScalarType.Float32, device: values.device)
-            .mul(-Math.Log(MaxPeriod) / half).exp();
-        var arguments = values.to(ScalarType.Float32).mul(TimeFactor).unsqueeze(1).mul(frequencies.unsqueeze(0));
+        var frequencies = TensorArithmetic.IntegerRange(0, half, ScalarType.Float32, values.device)
+            .Times(-Math.Log(MaxPeriod) / half).exp();
+        var arguments = values.to(ScalarType.Float32).Times(TimeFactor).unsqueeze(1).mul(frequencies.unsqueeze(0));
         var embedding = cat([arguments.cos(), arguments.sin()], -1);
         return scope.MoveToOuter(embedding);
     }
@@ -52,7 +53,7 @@ internal static class Rope
         for (int axis = 0; axis < axesDim.Count; axis++)
         {
             int dim = axesDim[axis];
-            var omega = arange(0, dim, 2, dtype: ScalarType.Float64, device: ids.device).mul(-Math.Log(theta) / dim).exp();
+            var omega = TensorArithmetic.IntegerRange(0, dim, ScalarType.Float64, ids.device, step: 2).Times(-Math.Log(theta) / dim).exp();
             perAxis[axis] = positions.select(2, axis).unsqueeze(-1).mul(omega);
         }
         var angles = cat(perAxis, -1).unsqueeze(1);
@@ -71,7 +72,7 @@ internal static class Rope
         var x0 = pairs.select(-1, 0);
         var x1 = pairs.select(-1, 1);
         var rotated0 = angles.Cos.mul(x0).sub(angles.Sin.mul(x1));
-        var rotated1 = angles.Sin.mul(x0).add(angles.Cos.mul(x1));
+        var rotated1 = angles.Sin.mul(x0).Plus(angles.Cos.mul(x1));
         var rotated = stack([rotated0, rotated1], -1).reshape(x.shape).to(x.dtype);
         return scope.MoveToOuter(rotated);
     }

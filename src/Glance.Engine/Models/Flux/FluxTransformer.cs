@@ -1,3 +1,4 @@
+using Glance.Engine.Runtime;
 using Glance.Engine.Lora;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -149,8 +150,8 @@ public sealed class FluxTransformer : nn.Module
         var imgHidden = img_in.forward(img.to(DType));
         var vec = time_in.forward(TimestepEmbedding.Sinusoid(timesteps, TimestepEmbeddingDim).to(DType));
         if (guidance_in is not null)
-            vec = vec.add(guidance_in.forward(TimestepEmbedding.Sinusoid(guidance!, TimestepEmbeddingDim).to(DType)));
-        vec = vec.add(vector_in.forward(y.to(DType)));
+            vec = vec.Plus(guidance_in.forward(TimestepEmbedding.Sinusoid(guidance!, TimestepEmbeddingDim).to(DType)));
+        vec = vec.Plus(vector_in.forward(y.to(DType)));
         var txtHidden = txt_in.forward(txt.to(DType));
 
         long idsBatch = Math.Max(imgIds.shape[0], txtIds.shape[0]);
