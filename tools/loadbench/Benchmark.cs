@@ -26,15 +26,17 @@ internal sealed class Benchmark : IDisposable
         for (int i = 0; i < count; i++) await SendAsync(cancellationToken);
     }
 
-    public async Task<LevelResult> RunLevelAsync(int concurrency, int total, CancellationToken cancellationToken)
+    /// <summary>Runs one level until <paramref name="total"/> requests were sent or, when given, until <paramref name="duration"/> has passed.</summary>
+    public async Task<LevelResult> RunLevelAsync(int concurrency, int total, TimeSpan? duration, CancellationToken cancellationToken)
     {
         BatchSizeTotals before = await BatchSizeTotals.ScrapeAsync(client, cancellationToken);
-        var samples = new List<Sample>(total);
+        var samples = new List<Sample>();
         int issued = 0;
         var clock = Stopwatch.StartNew();
+        bool More() => duration is { } limit ? clock.Elapsed < limit : Interlocked.Increment(ref issued) <= total;
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
         {
-            while (Interlocked.Increment(ref issued) <= total)
+            while (More())
             {
                 Sample sample = await SendAsync(cancellationToken);
                 lock (samples) samples.Add(sample);

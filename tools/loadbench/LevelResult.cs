@@ -12,16 +12,20 @@ internal sealed record LevelResult(
     TimeSpan P95,
     TimeSpan P99,
     double MeanBatchSize,
+    TimeSpan ServerP50,
+    TimeSpan ServerP95,
     IReadOnlyDictionary<string, double> MeanStageMs)
 {
     public const string TableHeader =
-        "| concurrency | requests | errors | images/s | p50 ms | p95 ms | p99 ms | mean batch | mean stage ms (Server-Timing) |\n" +
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---|";
+        "| concurrency | requests | errors | images/s | p50 ms | p95 ms | p99 ms | server p50 ms | server p95 ms | mean batch | mean stage ms (Server-Timing) |\n" +
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|";
 
     public static LevelResult From(int concurrency, IReadOnlyList<Sample> samples, TimeSpan elapsed, BatchSizeTotals batches)
     {
         List<Sample> succeeded = [.. samples.Where(s => s.Status == 200)];
         List<TimeSpan> latencies = [.. succeeded.Select(s => s.Latency).Order()];
+        // The server's own share of each request: the sum of its Server-Timing stages (queue to PNG).
+        List<TimeSpan> serverTimes = [.. succeeded.Select(s => TimeSpan.FromMilliseconds(s.Stages.Values.Sum())).Order()];
         Dictionary<string, double> stages = succeeded
             .SelectMany(s => s.Stages)
             .GroupBy(pair => pair.Key, StringComparer.Ordinal)
@@ -35,6 +39,8 @@ internal sealed record LevelResult(
             Percentile(latencies, 0.95),
             Percentile(latencies, 0.99),
             batches.Mean,
+            Percentile(serverTimes, 0.50),
+            Percentile(serverTimes, 0.95),
             stages);
     }
 
@@ -48,6 +54,6 @@ internal sealed record LevelResult(
         string stages = string.Join(", ", MeanStageMs.Select(pair => string.Create(c, $"{pair.Key} {pair.Value:0.0}")));
         return string.Create(c,
             $"| {Concurrency} | {Requests} | {Errors} | {ImagesPerSecond:0.00} | {P50.TotalMilliseconds:0} | {P95.TotalMilliseconds:0} | " +
-            $"{P99.TotalMilliseconds:0} | {MeanBatchSize:0.00} | {stages} |");
+            $"{P99.TotalMilliseconds:0} | {ServerP50.TotalMilliseconds:0} | {ServerP95.TotalMilliseconds:0} | {MeanBatchSize:0.00} | {stages} |");
     }
 }

@@ -9,13 +9,14 @@ var prompt = new Option<string>("--prompt") { Description = "Prompt sent with ev
 var mode = new Option<string>("--mode") { Description = "glance or base.", DefaultValueFactory = _ => "glance" };
 var width = new Option<int?>("--width") { Description = "Image width (server default when omitted)." };
 var height = new Option<int?>("--height") { Description = "Image height (server default when omitted)." };
+var duration = new Option<double?>("--duration-minutes") { Description = "Run each level for this long instead of a request count (soak tests)." };
 var apiKey = new Option<string?>("--api-key") { Description = "Sent as X-Api-Key when the server requires keys." };
 
 var root = new RootCommand(
     "Load benchmark for a running Glance server: POST /generate at each concurrency level; reports images/s, " +
     "p50/p95/p99 latency, mean per-stage times (Server-Timing) and the mean engine batch size (from /metrics).")
 {
-    url, concurrency, requests, warmup, prompt, mode, width, height, apiKey,
+    url, concurrency, requests, duration, warmup, prompt, mode, width, height, apiKey,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -26,7 +27,8 @@ root.SetAction(async (parse, cancellationToken) =>
     Console.WriteLine(LevelResult.TableHeader);
     foreach (int level in parse.GetValue(concurrency)!)
     {
-        LevelResult result = await bench.RunLevelAsync(level, Math.Max(level, parse.GetValue(requests)), cancellationToken);
+        TimeSpan? limit = parse.GetValue(duration) is { } minutes ? TimeSpan.FromMinutes(minutes) : null;
+        LevelResult result = await bench.RunLevelAsync(level, Math.Max(level, parse.GetValue(requests)), limit, cancellationToken);
         Console.WriteLine(result.TableRow());
     }
     return 0;
