@@ -47,9 +47,11 @@ public static class GlanceEvaluation
         var millis = modes.Select(_ => new List<double>()).ToArray();
         var planSteps = new int[modes.Count];
         engine.WarmUp();
-        for (int m = 0; m < modes.Count; m++)
+        // Prompt-major: every prompt runs all modes back to back, so machine-speed drift over the run (seen: +-25%
+        // between identical runs on a shared 2-core VM) lands on every mode alike instead of skewing the speed-ups.
+        for (int i = 0; i < scenes.Count; i++)
         {
-            for (int i = 0; i < scenes.Count; i++)
+            for (int m = 0; m < modes.Count; m++)
             {
                 var spec = new GenerationSpec(scenes[i].Caption, null, d.DefaultWidth, d.DefaultHeight, seed + i, modes[m].Mode, modes[m].Steps);
                 var plan = modes[m].Adapters
@@ -60,8 +62,9 @@ public static class GlanceEvaluation
                 images[i][m] = result.Image;
                 millis[m].Add(result.Total.TotalMilliseconds);
             }
-            log($"{modes[m].Name}: {scenes.Count} images, {millis[m].Average():F1} ms per image");
         }
+        for (int m = 0; m < modes.Count; m++)
+            log($"{modes[m].Name}: {scenes.Count} images, {millis[m].Average():F1} ms per image");
 
         double baseMillis = millis[0].Average();
         var results = new List<ModeResult>(modes.Count);

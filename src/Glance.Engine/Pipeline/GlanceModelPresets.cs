@@ -10,7 +10,9 @@ public static class GlanceModelPresets
 {
     /// <summary>
     /// glance-mini: a small model of the FLUX family trained by `glance train-base` on the procedural shapes
-    /// world at 64x64 (8x autoencoder with 8 latent channels, 16 image tokens), with true CFG.
+    /// world at 64x64 (4x autoencoder with 8 latent channels, 64 image tokens), with true CFG. The latent grid is
+    /// 4x rather than FLUX's 8x because a small object is about 10 pixels wide: at 8x it covered one latent cell
+    /// and squares came back round (69% shape accuracy on the first autoencoder's own reconstructions).
     /// </summary>
     public static GlanceModelConfig GlanceMini { get; } = new(
         Name: "glance-mini",
@@ -18,7 +20,7 @@ public static class GlanceModelPresets
             InChannels: 32, VecInDim: 128, ContextInDim: 128, HiddenSize: 192, MlpRatio: 4, NumHeads: 3,
             Depth: 2, DepthSingleBlocks: 4, AxesDim: [16, 24, 24], Theta: 10_000, QkvBias: true, GuidanceEmbed: false),
         Autoencoder: new AutoencoderConfig(
-            Resolution: 64, InChannels: 3, Ch: 32, OutCh: 3, ChMult: [1, 1, 2, 2], NumResBlocks: 1, ZChannels: 8,
+            Resolution: 64, InChannels: 3, Ch: 32, OutCh: 3, ChMult: [1, 2, 2], NumResBlocks: 1, ZChannels: 8,
             ScaleFactor: 1.0, ShiftFactor: 0.0),
         TextEncoder: new T5Config(VocabSize: 64, DModel: 128, DKv: 32, DFf: 256, NumLayers: 2, NumHeads: 4),
         Tokenizer: GlanceModelConfig.WordTokenizerKind,

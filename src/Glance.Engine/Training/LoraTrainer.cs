@@ -16,7 +16,7 @@ public sealed record LoraTrainingOptions(
     int Rank = 16,
     double Alpha = 64,
     double LearningRate = 5e-4,
-    int Steps = 120,
+    int Steps = 60,
     double WeightDecay = 0.01,
     double CaptionDropout = 0.1,
     long Seed = 1,
