@@ -11,10 +11,17 @@ namespace Glance.Engine.Lora;
 public sealed class AdapterRouting
 {
     readonly Dictionary<string, Tensor> _samplesByAdapter = new(StringComparer.Ordinal);
+    readonly List<AdapterRun> _runs = [];
     long _batchSize;
 
     /// <summary>Adapters active in the current forward, each with the batch rows that use it.</summary>
     public IReadOnlyDictionary<string, Tensor> SamplesByAdapter => _samplesByAdapter;
+
+    /// <summary>
+    /// The batch as maximal runs of consecutive rows sharing one adapter (null: none), in row order. A layer with
+    /// cached merged weights runs one matmul per run, so callers that group rows by adapter get few, large matmuls.
+    /// </summary>
+    public IReadOnlyList<AdapterRun> Runs => _runs;
 
     /// <summary>Rows in the current batch; an adapter whose index tensor has this many rows covers the whole batch.</summary>
     public long BatchSize => _batchSize;
@@ -27,6 +34,14 @@ public sealed class AdapterRouting
         ArgumentNullException.ThrowIfNull(adapterPerSample);
         Clear();
         _batchSize = adapterPerSample.Count;
+        for (int row = 0; row < adapterPerSample.Count; row++)
+        {
+            string? adapter = adapterPerSample[row];
+            if (_runs.Count > 0 && string.Equals(_runs[^1].Adapter, adapter, StringComparison.Ordinal))
+                _runs[^1] = _runs[^1] with { Length = _runs[^1].Length + 1 };
+            else
+                _runs.Add(new AdapterRun(adapter, row, 1));
+        }
         foreach (var group in adapterPerSample
                      .Select((name, row) => (name, row))
                      .Where(x => x.name is not null)
@@ -42,6 +57,7 @@ public sealed class AdapterRouting
     {
         foreach (var rows in _samplesByAdapter.Values) rows.Dispose();
         _samplesByAdapter.Clear();
+        _runs.Clear();
         _batchSize = 0;
     }
 
@@ -57,3 +73,6 @@ public sealed class AdapterRouting
         }
     }
 }
+
+/// <summary>Rows [Start, Start + Length) of a batch, all routed to one adapter (null: base weights only).</summary>
+public readonly record struct AdapterRun(string? Adapter, long Start, long Length);

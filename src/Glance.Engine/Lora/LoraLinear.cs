@@ -100,10 +100,12 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// When set, a batch that routes every sample to one adapter runs one matmul with a cached W + scale * up @ down
-    /// instead of the base matmul plus the low-rank path: the speed of a merged adapter, with the base weight left
-    /// untouched (exact) and no merge/unmerge between phases. Costs one weight-sized tensor per adapter, so the owner
-    /// enables it only within a memory budget. Never used while gradients are recorded (training).
+    /// When set (and no gradients are recorded), each run of rows sharing an adapter runs one matmul with a cached
+    /// W + scale * up @ down instead of the base matmul plus the low-rank path: the speed of a merged adapter for
+    /// every phase at once, with the base weight left untouched (exact) and no merge/unmerge between phases. A batch
+    /// that mixes Slow and Fast rows costs one matmul per run instead of a base matmul plus, per adapter, a gather,
+    /// two low-rank matmuls and a scatter. Costs one weight-sized tensor per adapter, so the owner enables it only
+    /// within a memory budget.
     /// </summary>
     public bool CacheMergedWeights
     {
@@ -166,8 +168,8 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
 
         // Without autograd the delta can be added in place: one allocation less per adapted layer and step.
         bool inPlace = !is_grad_enabled();
-        if (inPlace && _cacheMergedWeights && UniformAdapter(routing) is { } uniform)
-            return nn.functional.linear(input, MergedWeight(uniform.Name, uniform.Pieces), bias);
+        if (inPlace && _cacheMergedWeights && RunWeights(routing) is { } runs)
+            return LinearPerRun(input, runs);
 
         var output = nn.functional.linear(input, weight, bias);
         foreach (var (adapter, rows) in routing.SamplesByAdapter)
@@ -187,14 +189,43 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         return output;
     }
 
-    /// <summary>The adapter every sample of the batch uses, if there is exactly one and it is not being trained.</summary>
-    (string Name, List<LoraPiece> Pieces)? UniformAdapter(AdapterRouting routing)
+    /// <summary>
+    /// The weight each run of the batch uses (the base weight for rows without an adapter or with a merged one), or
+    /// null when an adapter is being trained and needs the low-rank path.
+    /// </summary>
+    List<(AdapterRun Run, Tensor Weight)>? RunWeights(AdapterRouting routing)
     {
-        if (routing.SamplesByAdapter.Count != 1) return null;
-        var (name, rows) = routing.SamplesByAdapter.First();
-        if (rows.shape[0] != routing.BatchSize || _merged.Contains(name) || !_adapters.TryGetValue(name, out var pieces)) return null;
-        if (pieces.Any(p => p.Up.requires_grad || p.Down.requires_grad)) return null;
-        return (name, pieces);
+        var runs = new List<(AdapterRun, Tensor)>(routing.Runs.Count);
+        foreach (var run in routing.Runs)
+        {
+            if (run.Adapter is null || _merged.Contains(run.Adapter) || !_adapters.TryGetValue(run.Adapter, out var pieces))
+            {
+                runs.Add((run, weight));
+                continue;
+            }
+            if (pieces.Any(p => p.Up.requires_grad || p.Down.requires_grad)) return null;
+            runs.Add((run, MergedWeight(run.Adapter, pieces)));
+        }
+        return runs.Count == 0 ? null : runs;
+    }
+
+    Tensor LinearPerRun(Tensor input, List<(AdapterRun Run, Tensor Weight)> runs)
+    {
+        if (runs.Count == 1) return nn.functional.linear(input, runs[0].Weight, bias);
+        var parts = new Tensor[runs.Count];
+        try
+        {
+            for (int i = 0; i < runs.Count; i++)
+            {
+                using var rows = input.narrow(0, runs[i].Run.Start, runs[i].Run.Length);
+                parts[i] = nn.functional.linear(rows, runs[i].Weight, bias);
+            }
+            return cat(parts, 0);
+        }
+        finally
+        {
+            foreach (var part in parts) part?.Dispose();
+        }
     }
 
     Tensor Delta(List<LoraPiece> pieces, Tensor x)

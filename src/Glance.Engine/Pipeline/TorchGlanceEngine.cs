@@ -99,7 +99,9 @@ public sealed class TorchGlanceEngine : IGlanceEngine
 
     public void RunStep(IReadOnlyList<GenerationState> batch)
     {
-        var states = Own(batch);
+        // Rows grouped by adapter (a stable sort; every row is computed independently), so that layers with cached
+        // merged weights run one matmul per adapter group rather than one per alternation of Slow and Fast.
+        List<TorchGenerationState> states = [.. Own(batch).OrderBy(s => s.NextStep?.Adapter ?? "", StringComparer.Ordinal)];
         if (states.Count == 0) return;
         var (width, height) = (states[0].Spec.Width, states[0].Spec.Height);
         foreach (var s in states)

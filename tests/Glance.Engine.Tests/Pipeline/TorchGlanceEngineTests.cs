@@ -212,23 +212,56 @@ public class TorchGlanceEngineTests
         }
     }
 
+    // One model for both paths: a second randomly initialised model could differ, because model creation seeds the
+    // global generator that tests in other classes draw from concurrently.
+    static void UseMergedWeightCache(TorchGlanceEngine engine, bool enabled)
+    {
+        foreach (var layer in LoraLayers.Of(engine.Model.Transformer).Values) layer.CacheMergedWeights = enabled;
+    }
+
     [Fact]
     public void CachedMergedWeightsGiveTheSameStepsAsTheRoutedLowRankPath()
     {
-        using var cached = new TorchGlanceEngine(TinyModels.Create());
-        using var routed = new TorchGlanceEngine(TinyModels.Create());
-        Assert.True(cached.Model.UsesMergedWeightCache);
-        foreach (var layer in LoraLayers.Of(routed.Model.Transformer).Values) layer.CacheMergedWeights = false;
+        using var engine = new TorchGlanceEngine(TinyModels.Create());
+        Assert.True(engine.Model.UsesMergedWeightCache);
 
-        var a = cached.Start([Spec(13)])[0];
-        var b = routed.Start([Spec(13)])[0];
-        for (int i = 0; i < 7; i++) // through the Slow phase into the Fast one
+        GenerationState Run(bool cache)
         {
-            cached.RunStep([a]);
-            routed.RunStep([b]);
+            UseMergedWeightCache(engine, cache);
+            var state = engine.Start([Spec(13)])[0];
+            for (int i = 0; i < 7; i++) engine.RunStep([state]); // through the Slow phase into the Fast one
+            return state;
         }
-        Assert.True(LatentsOf(a).allclose(LatentsOf(b), rtol: 1e-4, atol: 1e-5));
-        a.Dispose();
-        b.Dispose();
+
+        using var routed = Run(cache: false);
+        using var cached = Run(cache: true);
+        Assert.True(LatentsOf(cached).allclose(LatentsOf(routed), rtol: 1e-4, atol: 1e-5));
+    }
+
+    [Fact]
+    public void MixedSlowAndFastBatchWithCachedWeightsMatchesTheRoutedPath()
+    {
+        using var engine = new TorchGlanceEngine(TinyModels.Create());
+
+        GenerationState[] Run(bool cache)
+        {
+            UseMergedWeightCache(engine, cache);
+            var ahead = engine.Start([Spec(21)])[0];
+            for (int i = 0; i < 6; i++) engine.RunStep([ahead]); // into the Fast phase
+            var behind = engine.Start([Spec(22), Spec(23)]);
+            GenerationState[] batch = [behind[0], ahead, behind[1]]; // Slow, Fast, Slow: rows the engine regroups
+            engine.RunStep(batch);
+            engine.RunStep(batch);
+            return batch;
+        }
+
+        var expected = Run(cache: false);
+        var actual = Run(cache: true);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(LatentsOf(actual[i]).allclose(LatentsOf(expected[i]), rtol: 1e-4, atol: 1e-5), $"sample {i} differs");
+            actual[i].Dispose();
+            expected[i].Dispose();
+        }
     }
 }
