@@ -24,8 +24,10 @@ internal sealed record LevelResult(
     {
         List<Sample> succeeded = [.. samples.Where(s => s.Status == 200)];
         List<TimeSpan> latencies = [.. succeeded.Select(s => s.Latency).Order()];
-        // The server's own share of each request: the sum of its Server-Timing stages (queue to PNG).
-        List<TimeSpan> serverTimes = [.. succeeded.Select(s => TimeSpan.FromMilliseconds(s.Stages.Values.Sum())).Order()];
+        // The server's own share of each request, queue to PNG: its "total" entry (else the sum of the stages).
+        List<TimeSpan> serverTimes = [.. succeeded
+            .Select(s => TimeSpan.FromMilliseconds(s.Stages.TryGetValue("total", out double total) ? total : s.Stages.Values.Sum()))
+            .Order()];
         Dictionary<string, double> stages = succeeded
             .SelectMany(s => s.Stages)
             .GroupBy(pair => pair.Key, StringComparer.Ordinal)
