@@ -16,6 +16,7 @@ internal sealed class TorchEngineFactory(IOptions<ModelOptions> model) : IEngine
     public IGlanceEngine Create()
     {
         ModelOptions options = model.Value;
+        if (options.Threads is { } threads) TorchSharp.torch.set_num_threads(threads);
         string folder = ModelLocator.Resolve(options.Path ?? options.Name);
         var glance = GlanceModel.Load(folder, new EngineOptions { Device = options.Device, DType = options.DType }, options.AdapterScale);
         try

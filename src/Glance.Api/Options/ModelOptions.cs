@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Glance.Api.Options;
 
 /// <summary>
@@ -25,4 +27,11 @@ internal sealed class ModelOptions
 
     /// <summary>"float32", "bfloat16" or "float16".</summary>
     public string DType { get; set; } = "float32";
+
+    /// <summary>
+    /// libtorch intra-op CPU threads; unset keeps libtorch's default (one per core). On a small CPU shared with the
+    /// HTTP server, fewer threads than cores trade some speed for a shorter latency tail (see README figures).
+    /// </summary>
+    [Range(1, 1024)]
+    public int? Threads { get; set; }
 }

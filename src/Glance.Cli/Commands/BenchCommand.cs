@@ -11,13 +11,14 @@ using static TorchSharp.torch;
 
 namespace Glance.Cli.Commands;
 
-/// <summary>`glance bench step`: per-step latency and step throughput of the engine per batch size.</summary>
+/// <summary>`glance bench`: `step` (per-step latency and step throughput per batch size) and `generate` (whole generations).</summary>
 public static class BenchCommand
 {
     public static Command Create()
     {
         var bench = new Command("bench", "Benchmarks that print figures (never run as tests)");
         bench.Subcommands.Add(CreateStep());
+        bench.Subcommands.Add(BenchGenerateCommand.Create());
         return bench;
     }
 

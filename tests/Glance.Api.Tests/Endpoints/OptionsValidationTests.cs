@@ -11,6 +11,7 @@ public class OptionsValidationTests
     [InlineData("Glance:Requests:TimeoutSeconds", "0", "TimeoutSeconds")]
     [InlineData("Glance:Shutdown:GraceSeconds", "-1", "GraceSeconds")]
     [InlineData("Glance:RateLimit:PermitLimit", "0", "PermitLimit")]
+    [InlineData("Glance:Model:Threads", "0", "Threads")]
     public async Task InvalidOptionsStopTheServerFromStarting(string key, string value, string named)
     {
         await using var app = new GlanceApp(settings: new Dictionary<string, string?> { [key] = value });
