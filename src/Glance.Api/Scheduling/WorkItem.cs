@@ -15,6 +15,7 @@ internal sealed class WorkItem : IDisposable
     readonly CancellationTokenSource timeout;
     readonly CancellationTokenSource linked;
     readonly CancellationToken callerToken;
+    readonly long deadline;
     readonly ChannelWriter<WorkProgress>? progress;
     readonly TaskCompletionSource<WorkResult> completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -34,6 +35,7 @@ internal sealed class WorkItem : IDisposable
         CreatedAtUtc = DateTimeOffset.UtcNow;
         Timings = new RequestTimings(Stopwatch.GetTimestamp());
         LastProgressAt = Timings.EnqueuedAt;
+        deadline = DeadlineAfter(Timings.EnqueuedAt, timeoutAfter);
         timeout = new CancellationTokenSource(timeoutAfter);
         linked = CancellationTokenSource.CreateLinkedTokenSource(callerToken, timeout.Token);
     }
@@ -53,13 +55,28 @@ internal sealed class WorkItem : IDisposable
     public GenerationState? State { get; set; }
 
     public CancellationToken Cancellation => linked.Token;
-    public bool IsCancellationRequested => linked.IsCancellationRequested;
+
+    /// <summary>
+    /// Cancelled by the caller, or past the deadline. The deadline is read from the clock, not only from the timeout's
+    /// timer: under a starved thread pool the timer callback can run late (seen in CI: a 0.2 s timeout that had not
+    /// fired after 0.8 s of steps), and the worker must still drop the request at the next step boundary.
+    /// </summary>
+    public bool IsCancellationRequested => linked.IsCancellationRequested || IsPastDeadline;
+
+    bool IsPastDeadline => Stopwatch.GetTimestamp() >= deadline;
     public Task<WorkResult> Completion => completion.Task;
     public bool IsCompleted => completion.Task.IsCompleted;
 
     /// <summary>Why the request was cancelled: its own timeout, or its caller.</summary>
     public WorkOutcome CancellationOutcome =>
-        timeout.IsCancellationRequested && !callerToken.IsCancellationRequested ? WorkOutcome.TimedOut : WorkOutcome.Cancelled;
+        (timeout.IsCancellationRequested || IsPastDeadline) && !callerToken.IsCancellationRequested ? WorkOutcome.TimedOut : WorkOutcome.Cancelled;
+
+    static long DeadlineAfter(long start, TimeSpan timeoutAfter)
+    {
+        if (timeoutAfter < TimeSpan.Zero) return long.MaxValue; // infinite
+        double ticks = timeoutAfter.TotalSeconds * Stopwatch.Frequency;
+        return ticks >= long.MaxValue - start ? long.MaxValue : start + (long)ticks;
+    }
 
     public void Report(WorkProgress report) => progress?.TryWrite(report);
 
