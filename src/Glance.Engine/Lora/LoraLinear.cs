@@ -166,11 +166,11 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         var routing = Routing;
         if (routing is null || _adapters.Count == 0) return nn.functional.linear(input, weight, bias);
 
-        // Without autograd the delta can be added in place: one allocation less per adapted layer and step.
         bool inPlace = !is_grad_enabled();
         if (inPlace && _cacheMergedWeights && RunWeights(routing) is { } runs)
             return LinearPerRun(input, runs);
 
+        // Without autograd the delta can be added in place: one allocation less per adapted layer and step.
         var output = nn.functional.linear(input, weight, bias);
         foreach (var (adapter, rows) in routing.SamplesByAdapter)
         {

@@ -16,122 +16,63 @@ public static class TensorArithmetic
     /// <summary>Process-lifetime Scalars for the constants every forward pass uses.</summary>
     static readonly Scalar One = 1.ToScalar();
 
+    /// <summary>Runs one libtorch call with a Scalar that stays reachable until the call has returned, then frees it.</summary>
+    static Tensor With(Scalar scalar, Func<Scalar, Tensor> call)
+    {
+        using (scalar) return call(scalar);
+    }
+
     public static Tensor Plus(this Tensor left, Tensor right) => left.add(right, One);
 
     public static Tensor PlusInPlace(this Tensor left, Tensor right) => left.add_(right, One);
 
-    public static Tensor Plus(this Tensor tensor, double value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.add(scalar, One);
-    }
+    public static Tensor Plus(this Tensor tensor, double value) => With(value.ToScalar(), s => tensor.add(s, One));
 
-    public static Tensor PlusInPlace(this Tensor tensor, double value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.add_(scalar, One);
-    }
+    public static Tensor PlusInPlace(this Tensor tensor, double value) => With(value.ToScalar(), s => tensor.add_(s, One));
 
     /// <summary>Integer addition: keeps an integer tensor's dtype (a double Scalar would promote it to float).</summary>
-    public static Tensor Plus(this Tensor tensor, long value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.add(scalar, One);
-    }
+    public static Tensor Plus(this Tensor tensor, long value) => With(value.ToScalar(), s => tensor.add(s, One));
 
-    public static Tensor Minus(this Tensor tensor, double value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.sub(scalar);
-    }
+    public static Tensor Minus(this Tensor tensor, double value) => With(value.ToScalar(), tensor.sub);
 
     /// <summary>value - tensor.</summary>
     public static Tensor SubtractedFrom(this Tensor tensor, double value)
     {
-        using var scalar = value.ToScalar();
-        return tensor.neg().add_(scalar, One);
+        using var negated = tensor.neg();
+        return With(value.ToScalar(), s => negated.add(s, One));
     }
 
-    public static Tensor Times(this Tensor tensor, double value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.mul(scalar);
-    }
+    public static Tensor Times(this Tensor tensor, double value) => With(value.ToScalar(), tensor.mul);
 
     /// <summary>Integer multiplication: keeps an integer tensor's dtype.</summary>
-    public static Tensor Times(this Tensor tensor, long value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.mul(scalar);
-    }
+    public static Tensor Times(this Tensor tensor, long value) => With(value.ToScalar(), tensor.mul);
 
-    public static Tensor TimesInPlace(this Tensor tensor, double value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.mul_(scalar);
-    }
+    public static Tensor TimesInPlace(this Tensor tensor, double value) => With(value.ToScalar(), tensor.mul_);
 
-    public static Tensor DividedBy(this Tensor tensor, double value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.div(scalar);
-    }
+    public static Tensor DividedBy(this Tensor tensor, double value) => With(value.ToScalar(), s => tensor.div(s));
 
-    public static Tensor Power(this Tensor tensor, double exponent)
-    {
-        using var scalar = exponent.ToScalar();
-        return tensor.pow(scalar);
-    }
+    public static Tensor Power(this Tensor tensor, double exponent) => With(exponent.ToScalar(), tensor.pow);
 
-    public static Tensor ClampedBelow(this Tensor tensor, double minimum)
-    {
-        using var scalar = minimum.ToScalar();
-        return tensor.clamp_min(scalar);
-    }
+    public static Tensor ClampedBelow(this Tensor tensor, double minimum) => With(minimum.ToScalar(), s => tensor.clamp_min(s));
 
-    public static Tensor ClampedAbove(this Tensor tensor, double maximum)
-    {
-        using var scalar = maximum.ToScalar();
-        return tensor.clamp_max(scalar);
-    }
+    public static Tensor ClampedAbove(this Tensor tensor, double maximum) => With(maximum.ToScalar(), tensor.clamp_max);
 
     /// <summary>Integer upper bound: keeps an integer tensor's dtype.</summary>
-    public static Tensor ClampedAbove(this Tensor tensor, long maximum)
-    {
-        using var scalar = maximum.ToScalar();
-        return tensor.clamp_max(scalar);
-    }
+    public static Tensor ClampedAbove(this Tensor tensor, long maximum) => With(maximum.ToScalar(), tensor.clamp_max);
 
     public static Tensor Clamped(this Tensor tensor, double minimum, double maximum)
     {
         using var low = minimum.ToScalar();
-        using var high = maximum.ToScalar();
-        return tensor.clamp(low, high);
+        return With(maximum.ToScalar(), high => tensor.clamp(low, high));
     }
 
-    public static Tensor GreaterThan(this Tensor tensor, double value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.gt(scalar);
-    }
+    public static Tensor GreaterThan(this Tensor tensor, double value) => With(value.ToScalar(), tensor.gt);
 
-    public static Tensor LessThan(this Tensor tensor, double value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.lt(scalar);
-    }
+    public static Tensor LessThan(this Tensor tensor, double value) => With(value.ToScalar(), tensor.lt);
 
-    public static Tensor EqualTo(this Tensor tensor, double value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.eq(scalar);
-    }
+    public static Tensor EqualTo(this Tensor tensor, double value) => With(value.ToScalar(), tensor.eq);
 
-    public static Tensor FillInPlace(this Tensor tensor, double value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.fill_(scalar);
-    }
+    public static Tensor FillInPlace(this Tensor tensor, double value) => With(value.ToScalar(), tensor.fill_);
 
     /// <summary>tensor with source added at the given rows of one dimension (torch.index_add, alpha 1).</summary>
     public static Tensor IndexPlus(this Tensor tensor, long dimension, Tensor index, Tensor source) =>
@@ -140,11 +81,7 @@ public static class TensorArithmetic
     public static Tensor IndexPlusInPlace(this Tensor tensor, long dimension, Tensor index, Tensor source) =>
         tensor.index_add_(dimension, index, source, One);
 
-    public static Tensor MaskedFill(this Tensor tensor, Tensor mask, double value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.masked_fill(mask, scalar);
-    }
+    public static Tensor MaskedFill(this Tensor tensor, Tensor mask, double value) => With(value.ToScalar(), s => tensor.masked_fill(mask, s));
 
     /// <summary>L2 norm over one dimension (linalg.vector_norm builds its ord Scalar the unsafe way).</summary>
     public static Tensor EuclideanNorm(this Tensor tensor, long dimension, bool keepDimension) =>
@@ -155,14 +92,10 @@ public static class TensorArithmetic
     {
         using var first = start.ToScalar();
         using var end = stop.ToScalar();
-        using var increment = step.ToScalar();
-        return arange(first, end, increment, dtype: dtype, device: device);
+        return With(step.ToScalar(), increment => arange(first, end, increment, dtype: dtype, device: device));
     }
 
     /// <summary>torch.full with a value held for the duration of the call.</summary>
-    public static Tensor Filled(long[] shape, double value, ScalarType dtype, Device? device)
-    {
-        using var scalar = value.ToScalar();
-        return full(shape, scalar, dtype: dtype, device: device);
-    }
+    public static Tensor Filled(long[] shape, double value, ScalarType dtype, Device? device) =>
+        With(value.ToScalar(), s => full(shape, s, dtype: dtype, device: device));
 }
