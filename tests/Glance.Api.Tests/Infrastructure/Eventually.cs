@@ -1,3 +1,5 @@
+using System.Net;
+
 namespace Glance.Api.Tests.Infrastructure;
 
 /// <summary>Polls a condition that another thread makes true, failing with a description after a timeout.</summary>
@@ -18,4 +20,12 @@ public static class Eventually
 
     public static Task TrueAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
         TrueAsync(() => Task.FromResult(condition()), what, timeout);
+
+    /// <summary>Waits until the server answers /readyz with 200 (model loaded and warmed up).</summary>
+    public static Task ReadyAsync(HttpClient client, string what, TimeSpan? timeout = null) =>
+        TrueAsync(async () =>
+        {
+            using HttpResponseMessage response = await client.GetAsync(new Uri("/readyz", UriKind.Relative));
+            return response.StatusCode == HttpStatusCode.OK;
+        }, what, timeout);
 }

@@ -58,11 +58,7 @@ public sealed class GlanceApp : IAsyncDisposable
     public async Task<HttpClient> ReadyClientAsync()
     {
         HttpClient client = CreateClient();
-        await Eventually.TrueAsync(async () =>
-        {
-            using HttpResponseMessage response = await client.GetAsync(new Uri("/readyz", UriKind.Relative));
-            return response.StatusCode == HttpStatusCode.OK;
-        }, "the app to become ready");
+        await Eventually.ReadyAsync(client, "the app to become ready");
         return client;
     }
 

@@ -29,11 +29,7 @@ public sealed class RealEngineEndpointTests : IClassFixture<TinyModelFolder>, IA
     public async Task InitializeAsync()
     {
         _client = _factory.CreateClient();
-        await Eventually.TrueAsync(async () =>
-        {
-            using var ready = await _client.GetAsync(new Uri("/readyz", UriKind.Relative));
-            return ready.StatusCode == HttpStatusCode.OK;
-        }, "the real engine to become ready", TimeSpan.FromSeconds(60));
+        await Eventually.ReadyAsync(_client, "the real engine to become ready", TimeSpan.FromSeconds(60));
     }
 
     public async Task DisposeAsync()

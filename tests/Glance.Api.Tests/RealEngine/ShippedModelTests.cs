@@ -20,11 +20,7 @@ public sealed class ShippedModelTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _client = _factory.CreateClient();
-        await Eventually.TrueAsync(async () =>
-        {
-            using var ready = await _client.GetAsync(new Uri("/readyz", UriKind.Relative));
-            return ready.StatusCode == HttpStatusCode.OK;
-        }, "glance-mini to become ready", TimeSpan.FromSeconds(90));
+        await Eventually.ReadyAsync(_client, "glance-mini to become ready", TimeSpan.FromSeconds(90));
     }
 
     public async Task DisposeAsync()
