@@ -14,7 +14,8 @@ internal sealed record LevelResult(
     double MeanBatchSize,
     TimeSpan ServerP50,
     TimeSpan ServerP95,
-    IReadOnlyDictionary<string, double> MeanStageMs)
+    IReadOnlyDictionary<string, double> MeanStageMs,
+    IReadOnlyList<TimeSpan> Latencies)
 {
     public const string TableHeader =
         "| concurrency | requests | errors | images/s | p50 ms | p95 ms | p99 ms | server p50 ms | server p95 ms | mean batch | mean stage ms (Server-Timing) |\n" +
@@ -43,8 +44,15 @@ internal sealed record LevelResult(
             batches.Mean,
             Percentile(serverTimes, 0.50),
             Percentile(serverTimes, 0.95),
-            stages);
+            stages,
+            latencies);
     }
+
+    public Task AppendLatenciesAsync(FileInfo file, CancellationToken cancellationToken) =>
+        File.AppendAllLinesAsync(
+            file.FullName,
+            Latencies.Select(latency => latency.TotalMilliseconds.ToString("F3", CultureInfo.InvariantCulture)),
+            cancellationToken);
 
     // Nearest-rank percentile over sorted values.
     static TimeSpan Percentile(List<TimeSpan> sorted, double quantile) =>

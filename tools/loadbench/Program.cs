@@ -11,12 +11,13 @@ var width = new Option<int?>("--width") { Description = "Image width (server def
 var height = new Option<int?>("--height") { Description = "Image height (server default when omitted)." };
 var duration = new Option<double?>("--duration-minutes") { Description = "Run each level for this long instead of a request count (soak tests)." };
 var apiKey = new Option<string?>("--api-key") { Description = "Sent as X-Api-Key when the server requires keys." };
+var latencies = new Option<FileInfo?>("--latencies") { Description = "Append each successful request's latency (ms, one per line) to this file, to pool several runs." };
 
 var root = new RootCommand(
     "Load benchmark for a running Glance server: POST /generate at each concurrency level; reports images/s, " +
     "p50/p95/p99 latency, mean per-stage times (Server-Timing) and the mean engine batch size (from /metrics).")
 {
-    url, concurrency, requests, duration, warmup, prompt, mode, width, height, apiKey,
+    url, concurrency, requests, duration, warmup, prompt, mode, width, height, apiKey, latencies,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -30,6 +31,7 @@ root.SetAction(async (parse, cancellationToken) =>
         TimeSpan? limit = parse.GetValue(duration) is { } minutes ? TimeSpan.FromMinutes(minutes) : null;
         LevelResult result = await bench.RunLevelAsync(level, Math.Max(level, parse.GetValue(requests)), limit, cancellationToken);
         Console.WriteLine(result.TableRow());
+        if (parse.GetValue(latencies) is { } file) await result.AppendLatenciesAsync(file, cancellationToken);
     }
     return 0;
 });
