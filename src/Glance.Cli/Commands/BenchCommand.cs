@@ -65,7 +65,7 @@ public static class BenchCommand
         // Randomly initialised adapters so that the benchmark pays for Slow/Fast routing as a real model does.
         foreach (string phase in new[] { PlanBuilder.SlowPhase, PlanBuilder.FastPhase })
         {
-            foreach (var p in model.AddTrainableAdapter(phase, LoraTrainer.DefaultTargets(model), rank: 16, alpha: 16, seed: 1))
+            foreach (var p in model.AddTrainableAdapter(phase, LoraTargetSets.BroadTargets(model.Config.Transformer), rank: 16, alpha: 16, seed: 1))
                 p.requires_grad = false;
         }
         return model;

@@ -23,9 +23,15 @@ public static class TrainLoraCommand
         var rate = new Option<double>("--lr") { Description = "Constant AdamW learning rate", DefaultValueFactory = _ => defaults.LearningRate };
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => defaults.Steps };
         var seed = new Option<long>("--seed") { DefaultValueFactory = _ => defaults.Seed };
+        var targets = new Option<string>("--targets")
+        {
+            Description = "Modules the adapter covers: broad (attention, projections, modulation, MLP outputs: the Qwen-Image recipe) or attention (to_q, to_k, to_v, to_out.0: the FLUX.1-dev recipe)",
+            DefaultValueFactory = _ => LoraTargetSets.Broad,
+        };
+        targets.AcceptOnlyFromAmong([.. LoraTargetSets.Names]);
 
         var command = new Command("train-lora", "Train a Slow or Fast Glance adapter on exactly one image-caption pair")
-            { phase, image, caption, output, rank, alpha, rate, steps, seed };
+            { phase, image, caption, output, rank, alpha, rate, steps, seed, targets };
         model.AddTo(command);
         command.SetAction(result =>
         {
@@ -40,12 +46,13 @@ public static class TrainLoraCommand
                 LearningRate = result.GetValue(rate),
                 Steps = result.GetValue(steps),
                 Seed = result.GetValue(seed),
+                Targets = LoraTargetSets.Named(result.GetValue(targets)!, glance.Config.Transformer),
             };
             var progress = LoraTrainer.Train(glance, name, PngEncoding.Load(result.GetValue(image)!.FullName), result.GetValue(caption)!, options, Console.Out);
             var file = result.GetValue(output)!;
             file.Directory?.Create();
             LoraFile.WritePeft(glance.Transformer, name, file.FullName);
-            Console.WriteLine($"wrote {file.FullName}: rank {options.Rank}, alpha {options.Alpha}, {options.Steps} steps in {progress.Elapsed.TotalSeconds:F0} s, final loss {progress.History[^1].MeanLoss:F4}");
+            Console.WriteLine($"wrote {file.FullName}: {result.GetValue(targets)} targets, rank {options.Rank}, alpha {options.Alpha}, {options.Steps} steps in {progress.Elapsed.TotalSeconds:F0} s, final loss {progress.History[^1].MeanLoss:F4}");
             return 0;
         });
         return command;

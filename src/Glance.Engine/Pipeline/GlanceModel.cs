@@ -111,21 +111,26 @@ public sealed class GlanceModel : IDisposable
         if (Tokenizer is WordTokenizer words) words.Save(Path.Combine(folder, WordVocabularyFile));
     }
 
+    ModuleSlice? ResolveAdapterTarget(string module) => FluxCheckpointNames.MapDiffusersModule(module, Config.Transformer);
+
     /// <summary>Attaches an adapter file (PEFT/diffusers or kohya layout) to the transformer under a name.</summary>
     public void AttachAdapter(string name, string path, double? scaleOverride = null)
     {
         if (_adapters.Contains(name)) throw new InvalidOperationException($"An adapter named '{name}' is already attached.");
         var file = LoraFile.Read(path);
-        LoraAttacher.Attach(Transformer, name, file, module => FluxCheckpointNames.MapDiffusersModule(module, Config.Transformer), scaleOverride);
+        LoraAttacher.Attach(Transformer, name, file, ResolveAdapterTarget, scaleOverride);
         _adapters.Add(name);
         UpdateMergedWeightCache();
     }
 
-    /// <summary>Attaches a fresh trainable adapter (down random, up zero) on the given transformer layers.</summary>
+    /// <summary>
+    /// Attaches a fresh trainable adapter (down random, up zero) on the given transformer modules: BFL paths, or
+    /// diffusers module names (a to_q trains the query rows of the fused qkv and is saved under its own name).
+    /// </summary>
     public IReadOnlyList<TorchSharp.Modules.Parameter> AddTrainableAdapter(string name, IEnumerable<string> targets, int rank, double alpha, long seed)
     {
         if (_adapters.Contains(name)) throw new InvalidOperationException($"An adapter named '{name}' is already attached.");
-        var parameters = LoraAttacher.CreateTrainable(Transformer, name, targets, rank, alpha, seed);
+        var parameters = LoraAttacher.CreateTrainable(Transformer, name, targets, rank, alpha, seed, ResolveAdapterTarget);
         _adapters.Add(name);
         UpdateMergedWeightCache();
         return parameters;

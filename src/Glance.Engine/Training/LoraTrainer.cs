@@ -10,7 +10,7 @@ namespace Glance.Engine.Training;
 
 /// <summary>The Glance recipe for one phase adapter, trained on exactly one image-caption pair.</summary>
 /// <param name="Phase">"slow" or "fast": which five plan sigmas the training draws its timesteps from.</param>
-/// <param name="Targets">Transformer linear layers (BFL paths) the adapter covers; null takes <see cref="LoraTrainer.DefaultTargets"/>.</param>
+/// <param name="Targets">Transformer modules the adapter covers (BFL paths or diffusers names); null takes <see cref="LoraTargetSets.BroadTargets"/>.</param>
 public sealed record LoraTrainingOptions(
     string Phase,
     int Rank = 16,
@@ -29,30 +29,6 @@ public sealed record LoraTrainingOptions(
 /// </summary>
 public static class LoraTrainer
 {
-    /// <summary>Attention, output projections, modulation and MLP outputs of every block (the Qwen-Image recipe's coverage in BFL names).</summary>
-    public static IReadOnlyList<string> DefaultTargets(GlanceModel model)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        var targets = new List<string>();
-        for (int i = 0; i < model.Config.Transformer.Depth; i++)
-        {
-            foreach (string stream in new[] { "img", "txt" })
-            {
-                targets.Add($"double_blocks.{i}.{stream}_attn.qkv");
-                targets.Add($"double_blocks.{i}.{stream}_attn.proj");
-                targets.Add($"double_blocks.{i}.{stream}_mlp.2");
-                targets.Add($"double_blocks.{i}.{stream}_mod.lin");
-            }
-        }
-        for (int i = 0; i < model.Config.Transformer.DepthSingleBlocks; i++)
-        {
-            targets.Add($"single_blocks.{i}.linear1");
-            targets.Add($"single_blocks.{i}.linear2");
-            targets.Add($"single_blocks.{i}.modulation.lin");
-        }
-        return targets;
-    }
-
     /// <summary>Phase sigmas of the Glance plan at this resolution: the only timesteps the adapter trains on.</summary>
     public static IReadOnlyList<double> PhaseSigmas(GlanceModel model, string phase, int width, int height)
     {
@@ -73,7 +49,7 @@ public static class LoraTrainer
         random.manual_seed(options.Seed);
         var frozen = model.Transformer.parameters().Concat(model.TextEncoder.parameters()).ToArray();
         foreach (var p in frozen) p.requires_grad = false;
-        var trainable = model.AddTrainableAdapter(adapterName, options.Targets ?? DefaultTargets(model), options.Rank, options.Alpha, options.Seed);
+        var trainable = model.AddTrainableAdapter(adapterName, options.Targets ?? LoraTargetSets.BroadTargets(model.Config.Transformer), options.Rank, options.Alpha, options.Seed);
 
         using var x0 = EncodeImage(model, image);
         using var optimizer = optim.AdamW(trainable, lr: options.LearningRate, weight_decay: options.WeightDecay);

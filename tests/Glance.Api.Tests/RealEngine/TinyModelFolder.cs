@@ -18,7 +18,7 @@ public sealed class TinyModelFolder : IDisposable
         Directory.CreateDirectory(adapters);
         foreach (string phase in new[] { PlanBuilder.SlowPhase, PlanBuilder.FastPhase })
         {
-            model.AddTrainableAdapter(phase, Glance.Engine.Training.LoraTrainer.DefaultTargets(model), rank: 2, alpha: 2, seed: 1);
+            model.AddTrainableAdapter(phase, Glance.Engine.Training.LoraTargetSets.BroadTargets(model.Config.Transformer), rank: 2, alpha: 2, seed: 1);
             LoraFile.WritePeft(model.Transformer, phase, System.IO.Path.Combine(adapters, phase + ".safetensors"));
         }
     }

@@ -19,7 +19,7 @@ internal static class TinyModels
             long seed = 10;
             foreach (string phase in new[] { PlanBuilder.SlowPhase, PlanBuilder.FastPhase })
             {
-                foreach (var p in model.AddTrainableAdapter(phase, Training.LoraTrainer.DefaultTargets(model), rank: 4, alpha: 4, seed: seed++))
+                foreach (var p in model.AddTrainableAdapter(phase, Glance.Engine.Training.LoraTargetSets.BroadTargets(model.Config.Transformer), rank: 4, alpha: 4, seed: seed++))
                     p.requires_grad = false;
                 // Fresh adapters have up = 0 and change nothing; give them weight so that tests can see routing.
                 using var noGrad = no_grad();
