@@ -18,7 +18,7 @@ caption=$(sed -E 's/.*"caption":"([^"]*)".*/\1/' "$model/lora-pair/captions.json
 mkdir -p "$model/adapters"
 for phase in slow fast; do
   glance train-lora --model "$model" --phase "$phase" --image "$model/lora-pair/train_000000.png" \
-    --caption "$caption" --out "$model/adapters/$phase.safetensors"
+    --caption "$caption" --targets attention --out "$model/adapters/$phase.safetensors"
 done
 
 # 4. The Glance claim on held-out prompts: report.json and contact-sheet.png.

@@ -26,7 +26,7 @@ public static class TrainLoraCommand
         var targets = new Option<string>("--targets")
         {
             Description = "Modules the adapter covers: broad (attention, projections, modulation, MLP outputs: the Qwen-Image recipe) or attention (to_q, to_k, to_v, to_out.0: the FLUX.1-dev recipe)",
-            DefaultValueFactory = _ => LoraTargetSets.Broad,
+            DefaultValueFactory = _ => LoraTargetSets.Attention,
         };
         targets.AcceptOnlyFromAmong([.. LoraTargetSets.Names]);
 

@@ -10,7 +10,7 @@ namespace Glance.Engine.Training;
 
 /// <summary>The Glance recipe for one phase adapter, trained on exactly one image-caption pair.</summary>
 /// <param name="Phase">"slow" or "fast": which five plan sigmas the training draws its timesteps from.</param>
-/// <param name="Targets">Transformer modules the adapter covers (BFL paths or diffusers names); null takes <see cref="LoraTargetSets.BroadTargets"/>.</param>
+/// <param name="Targets">Transformer modules the adapter covers (BFL paths or diffusers names); null takes <see cref="LoraTargetSets.AttentionTargets"/> (the FLUX.1-dev recipe).</param>
 public sealed record LoraTrainingOptions(
     string Phase,
     int Rank = 16,
@@ -49,7 +49,7 @@ public static class LoraTrainer
         random.manual_seed(options.Seed);
         var frozen = model.Transformer.parameters().Concat(model.TextEncoder.parameters()).ToArray();
         foreach (var p in frozen) p.requires_grad = false;
-        var trainable = model.AddTrainableAdapter(adapterName, options.Targets ?? LoraTargetSets.BroadTargets(model.Config.Transformer), options.Rank, options.Alpha, options.Seed);
+        var trainable = model.AddTrainableAdapter(adapterName, options.Targets ?? LoraTargetSets.AttentionTargets(model.Config.Transformer), options.Rank, options.Alpha, options.Seed);
 
         using var x0 = EncodeImage(model, image);
         using var optimizer = optim.AdamW(trainable, lr: options.LearningRate, weight_decay: options.WeightDecay);
