@@ -33,6 +33,9 @@ public static class TensorArithmetic
     /// <summary>Integer addition: keeps an integer tensor's dtype (a double Scalar would promote it to float).</summary>
     public static Tensor Plus(this Tensor tensor, long value) => With(value.ToScalar(), s => tensor.add(s, One));
 
+    /// <summary>tensor + a * b in one pass (broadcasting all three).</summary>
+    public static Tensor PlusProduct(this Tensor tensor, Tensor a, Tensor b) => tensor.addcmul(a, b, One);
+
     public static Tensor Minus(this Tensor tensor, double value) => With(value.ToScalar(), tensor.sub);
 
     /// <summary>value - tensor.</summary>

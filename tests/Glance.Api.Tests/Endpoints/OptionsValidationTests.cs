@@ -7,7 +7,7 @@ public class OptionsValidationTests
 {
     [Theory]
     [InlineData("Glance:Queue:Capacity", "0", "Capacity")]
-    [InlineData("Glance:Batching:MaxRunning", "2", "MaxRunning (2) must be at least MaxBatchSize (4)")]
+    [InlineData("Glance:Batching:MaxRunning", "2", "MaxRunning (2) must be at least MaxBatchSize (16)")]
     [InlineData("Glance:Requests:TimeoutSeconds", "0", "TimeoutSeconds")]
     [InlineData("Glance:Shutdown:GraceSeconds", "-1", "GraceSeconds")]
     [InlineData("Glance:RateLimit:PermitLimit", "0", "PermitLimit")]

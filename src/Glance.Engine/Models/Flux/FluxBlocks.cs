@@ -68,9 +68,9 @@ internal sealed class DoubleStreamBlock : nn.Module
 
     static Tensor Residuals(Tensor x, Tensor attended, SelfAttention attention, Sequential mlp, Tensor[] mod)
     {
-        var afterAttention = x.Plus(mod[2].mul(attention.Proj.forward(attended)));
+        var afterAttention = x.PlusProduct(mod[2], attention.Proj.forward(attended));
         var mlpOut = mlp.forward(FluxOps.Modulate(afterAttention, mod[3], mod[4]));
-        return afterAttention.Plus(mod[5].mul(mlpOut));
+        return afterAttention.PlusProduct(mod[5], mlpOut);
     }
 }
 
@@ -110,7 +110,7 @@ internal sealed class SingleStreamBlock : nn.Module
         var (qNormed, kNormed) = norm.Forward(q, k, v);
         var attended = FluxOps.Attention(qNormed, kNormed, v, rope);
         var output = linear2.forward(cat([attended, FluxOps.GeluTanh(parts[1])], 2));
-        return scope.MoveToOuter(x.Plus(mod[2].mul(output)));
+        return scope.MoveToOuter(x.PlusProduct(mod[2], output));
     }
 }
 

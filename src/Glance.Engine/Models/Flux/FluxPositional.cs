@@ -24,14 +24,10 @@ internal static class TimestepEmbedding
     }
 }
 
-/// <summary>Rotation angles for every token and pair of head features, float32, shaped [B or 1, 1, L, headDim / 2].</summary>
-internal sealed record RopeAngles(Tensor Cos, Tensor Sin) : IDisposable
+/// <summary>Rotation of every token and pair of head features as a unit complex number (cos + i sin), complex64, shaped [B or 1, 1, L, headDim / 2].</summary>
+internal sealed record RopeAngles(Tensor Rotation) : IDisposable
 {
-    public void Dispose()
-    {
-        Cos.Dispose();
-        Sin.Dispose();
-    }
+    public void Dispose() => Rotation.Dispose();
 }
 
 /// <summary>
@@ -57,8 +53,8 @@ internal static class Rope
             perAxis[axis] = positions.select(2, axis).unsqueeze(-1).mul(omega);
         }
         var angles = cat(perAxis, -1).unsqueeze(1);
-        var result = new RopeAngles(angles.cos().to(ScalarType.Float32), angles.sin().to(ScalarType.Float32));
-        scope.MoveToOuter(result.Cos, result.Sin);
+        var result = new RopeAngles(complex(angles.cos().to(ScalarType.Float32), angles.sin().to(ScalarType.Float32)));
+        scope.MoveToOuter(result.Rotation);
         return result;
     }
 
@@ -68,12 +64,9 @@ internal static class Rope
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(angles);
         using var scope = NewDisposeScope();
-        var pairs = x.to(ScalarType.Float32).reshape([.. x.shape[..^1], -1, 2]);
-        var x0 = pairs.select(-1, 0);
-        var x1 = pairs.select(-1, 1);
-        var rotated0 = angles.Cos.mul(x0).sub(angles.Sin.mul(x1));
-        var rotated1 = angles.Sin.mul(x0).Plus(angles.Cos.mul(x1));
-        var rotated = stack([rotated0, rotated1], -1).reshape(x.shape).to(x.dtype);
+        // A pair (x0, x1) read as x0 + i x1 turns by one complex multiply: one pass instead of six.
+        var pairs = x.to(ScalarType.Float32).reshape([.. x.shape[..^1], -1, 2]).contiguous();
+        var rotated = view_as_real(view_as_complex(pairs).mul(angles.Rotation)).reshape(x.shape).to(x.dtype);
         return scope.MoveToOuter(rotated);
     }
 }
