@@ -11,28 +11,11 @@ namespace Glance.Engine.Lora;
 public sealed class AdapterRouting
 {
     readonly Dictionary<string, Tensor> _samplesByAdapter = new(StringComparer.Ordinal);
-    readonly Dictionary<string, long[]> _rowsByAdapter = new(StringComparer.Ordinal);
     readonly List<AdapterRun> _runs = [];
-    Device? _device;
     long _batchSize;
 
-    /// <summary>
-    /// Adapters active in the current forward, each with the batch rows that use it. Built on first use: layers
-    /// with cached merged weights only read <see cref="Runs"/>, so most steps never need these index tensors.
-    /// </summary>
-    public IReadOnlyDictionary<string, Tensor> SamplesByAdapter
-    {
-        get
-        {
-            if (_samplesByAdapter.Count == 0)
-            {
-                foreach (var (adapter, rows) in _rowsByAdapter)
-                    // Owned here until the route ends, not by whatever dispose scope the reading layer runs in.
-                    _samplesByAdapter[adapter] = tensor(rows, dtype: ScalarType.Int64, device: _device).DetachFromDisposeScope();
-            }
-            return _samplesByAdapter;
-        }
-    }
+    /// <summary>Adapters active in the current forward, each with the batch rows that use it.</summary>
+    public IReadOnlyDictionary<string, Tensor> SamplesByAdapter => _samplesByAdapter;
 
     /// <summary>
     /// The batch as maximal runs of consecutive rows sharing one adapter (null: none), in row order. A layer with
@@ -51,7 +34,6 @@ public sealed class AdapterRouting
         ArgumentNullException.ThrowIfNull(adapterPerSample);
         Clear();
         _batchSize = adapterPerSample.Count;
-        _device = device;
         for (int row = 0; row < adapterPerSample.Count; row++)
         {
             string? adapter = adapterPerSample[row];
@@ -65,7 +47,8 @@ public sealed class AdapterRouting
                      .Where(x => x.name is not null)
                      .GroupBy(x => x.name!, StringComparer.Ordinal))
         {
-            _rowsByAdapter[group.Key] = [.. group.Select(x => (long)x.row)];
+            long[] rows = group.Select(x => (long)x.row).ToArray();
+            _samplesByAdapter[group.Key] = tensor(rows, dtype: ScalarType.Int64, device: device);
         }
         return new RouteScope(this);
     }
@@ -74,9 +57,7 @@ public sealed class AdapterRouting
     {
         foreach (var rows in _samplesByAdapter.Values) rows.Dispose();
         _samplesByAdapter.Clear();
-        _rowsByAdapter.Clear();
         _runs.Clear();
-        _device = null;
         _batchSize = 0;
     }
 
