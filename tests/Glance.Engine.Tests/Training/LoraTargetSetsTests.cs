@@ -1,6 +1,5 @@
 using Glance.Engine.Lora;
 using Glance.Engine.Pipeline;
-using Glance.Engine.Runtime;
 using Glance.Engine.Serving;
 using Glance.Engine.Tests.Pipeline;
 using Glance.Engine.Training;
