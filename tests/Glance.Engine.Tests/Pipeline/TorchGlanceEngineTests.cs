@@ -19,6 +19,26 @@ public class TorchGlanceEngineTests
     static Tensor LatentsOf(GenerationState state) => ((TorchGenerationState)state).Latents;
 
     [Fact]
+    public void WarmUpWorksOnAModelWithoutGlanceAdapters()
+    {
+        using var engine = new TorchGlanceEngine(TinyModels.Create(withAdapters: false));
+        engine.WarmUp();
+        Assert.Throws<InvalidOperationException>(() => engine.Start([Spec(1)]));
+        var state = engine.Start([Spec(1, mode: SamplingMode.Base, steps: 2)]);
+        RunToEnd(engine, state);
+        Assert.Equal(16 * 16 * 3, engine.Decode(state)[0].Rgb.Length);
+    }
+
+    [Fact]
+    public void WarmUpLeavesTheNextGenerationUnchanged()
+    {
+        using var engine = new TorchGlanceEngine(TinyModels.Create());
+        var before = GenerationRunner.Generate(engine, Spec(5)).Image;
+        engine.WarmUp();
+        Assert.Equal(before.Rgb, GenerationRunner.Generate(engine, Spec(5)).Image.Rgb);
+    }
+
+    [Fact]
     public void SameSeedGivesSameImageWhateverElseIsInTheBatch()
     {
         using var engine = new TorchGlanceEngine(TinyModels.Create());
