@@ -25,8 +25,8 @@ internal sealed class ModelOptions
     /// <summary>"auto", "cpu", "cuda" or "cuda:N".</summary>
     public string Device { get; set; } = "auto";
 
-    /// <summary>"float32", "bfloat16" or "float16".</summary>
-    public string DType { get; set; } = "float32";
+    /// <summary>"float32", "bfloat16", "float16" (CUDA only) or "auto" (bfloat16 on CUDA and on CPUs with native bfloat16, else float32).</summary>
+    public string DType { get; set; } = "auto";
 
     /// <summary>
     /// libtorch intra-op CPU threads; unset keeps libtorch's default (one per core). On a small CPU shared with the

