@@ -53,10 +53,6 @@ public static class BenchGenerateCommand
             Console.WriteLine("mean stage ms: " + string.Join(", ", stages
                 .GroupBy(stage => stage.Key, StringComparer.Ordinal)
                 .Select(group => string.Create(CultureInfo.InvariantCulture, $"{group.Key} {group.Average(stage => stage.Value.TotalMilliseconds):F1}"))));
-            // The same stages as the server's Server-Timing header, so the two can be compared stage by stage.
-            Console.WriteLine("mean stage ms: " + string.Join(", ", stages
-                .GroupBy(stage => stage.Key, StringComparer.Ordinal)
-                .Select(group => string.Create(CultureInfo.InvariantCulture, $"{group.Key} {group.Average(stage => stage.Value.TotalMilliseconds):F1}"))));
             return 0;
         });
         return command;
