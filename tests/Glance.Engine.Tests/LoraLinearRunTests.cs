@@ -49,4 +49,31 @@ public class LoraLinearRunTests
         routed.Dispose();
         cached.Dispose();
     }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(2)]
+    public void MixedBatchRowsMatchTheSameRowsRunWithOneAdapter(int inputDims)
+    {
+        using var layer = LayerWithTwoAdapters();
+        layer.CacheMergedWeights = true;
+        using var x = inputDims == 3 ? randn(5, 3, 8) : randn(5, 8);
+        string?[] routes = ["slow", "fast", null, "fast", "slow"];
+        using var mode = inference_mode();
+
+        Tensor mixed;
+        using (layer.Routing!.Route(routes, CPU)) mixed = layer.forward(x);
+        Assert.Equal(x.shape[..^1].Append(12L).ToArray(), mixed.shape);
+
+        for (int row = 0; row < routes.Length; row++)
+        {
+            using var alone = x.narrow(0, row, 1);
+            Tensor expected;
+            using (layer.Routing!.Route([routes[row]], CPU)) expected = layer.forward(alone);
+            using var actual = mixed.narrow(0, row, 1);
+            Assert.True(actual.allclose(expected, rtol: 1e-6, atol: 1e-6), $"row {row} ({routes[row] ?? "no adapter"}): max difference {(actual - expected).abs().max().item<float>()}");
+            expected.Dispose();
+        }
+        mixed.Dispose();
+    }
 }
