@@ -173,12 +173,12 @@ public sealed class AutoencoderEncoder : nn.Module<Tensor, Tensor>
     /// <summary>Image to moments [B, 2 * ZChannels, h, w]: mean then log-variance along channels.</summary>
     public override Tensor forward(Tensor input)
     {
-        var h = conv_in.forward(input);
+        var h = ConvolutionPrecision.Forward(conv_in, input);
         foreach (var level in down) h = AutoencoderLayers.Replace(h, level.forward(h));
         h = AutoencoderLayers.Replace(h, mid.forward(h));
         h = AutoencoderLayers.Replace(h, norm_out.forward(h));
         h = AutoencoderLayers.Replace(h, nn.functional.silu(h));
-        return AutoencoderLayers.Replace(h, conv_out.forward(h));
+        return AutoencoderLayers.Replace(h, ConvolutionPrecision.Forward(conv_out, h));
     }
 }
 
@@ -217,12 +217,12 @@ public sealed class AutoencoderDecoder : nn.Module<Tensor, Tensor>
     /// <summary>Unscaled latent [B, ZChannels, h, w] to image [B, OutCh, H, W].</summary>
     public override Tensor forward(Tensor input)
     {
-        var h = conv_in.forward(input);
+        var h = ConvolutionPrecision.Forward(conv_in, input);
         h = AutoencoderLayers.Replace(h, mid.forward(h));
         for (int i = up.Count - 1; i >= 0; i--) h = AutoencoderLayers.Replace(h, up[i].forward(h));
         h = AutoencoderLayers.Replace(h, norm_out.forward(h));
         h = AutoencoderLayers.Replace(h, nn.functional.silu(h));
-        return AutoencoderLayers.Replace(h, conv_out.forward(h));
+        return AutoencoderLayers.Replace(h, ConvolutionPrecision.Forward(conv_out, h));
     }
 }
 
@@ -326,12 +326,12 @@ public sealed class AutoencoderResnetBlock : nn.Module<Tensor, Tensor>
     {
         var h = norm1.forward(input);
         h = AutoencoderLayers.Replace(h, nn.functional.silu(h));
-        h = AutoencoderLayers.Replace(h, conv1.forward(h));
+        h = AutoencoderLayers.Replace(h, ConvolutionPrecision.Forward(conv1, h));
         h = AutoencoderLayers.Replace(h, norm2.forward(h));
         h = AutoencoderLayers.Replace(h, nn.functional.silu(h));
-        h = AutoencoderLayers.Replace(h, conv2.forward(h));
+        h = AutoencoderLayers.Replace(h, ConvolutionPrecision.Forward(conv2, h));
         if (nin_shortcut is null) return AutoencoderLayers.Replace(h, input.Plus(h));
-        using var shortcut = nin_shortcut.forward(input);
+        using var shortcut = ConvolutionPrecision.Forward(nin_shortcut, input);
         return AutoencoderLayers.Replace(h, shortcut.Plus(h));
     }
 }
@@ -364,10 +364,10 @@ public sealed class AutoencoderAttention : nn.Module<Tensor, Tensor>
         long b = input.shape[0], c = input.shape[1], height = input.shape[2], width = input.shape[3];
         var h = norm.forward(input);
         // [B, C, H, W] -> [B, 1, H*W, C]: one head whose features are the channels.
-        Tensor Tokens(Conv2d projection) => projection.forward(h).reshape(b, 1, c, height * width).transpose(2, 3);
+        Tensor Tokens(Conv2d projection) => ConvolutionPrecision.Forward(projection, h).reshape(b, 1, c, height * width).transpose(2, 3);
         var attended = nn.functional.scaled_dot_product_attention(Tokens(q), Tokens(k), Tokens(v));
         var image = attended.transpose(2, 3).reshape(b, c, height, width);
-        return input.Plus(proj_out.forward(image)).MoveToOuterDisposeScope();
+        return input.Plus(ConvolutionPrecision.Forward(proj_out, image)).MoveToOuterDisposeScope();
     }
 }
 
@@ -388,7 +388,7 @@ public sealed class AutoencoderDownsample : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var padded = nn.functional.pad(input, (0, 1, 0, 1));
-        return conv.forward(padded);
+        return ConvolutionPrecision.Forward(conv, padded);
     }
 }
 
@@ -409,7 +409,7 @@ public sealed class AutoencoderUpsample : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var upsampled = nn.functional.interpolate(input, scale_factor: [2.0, 2.0], mode: InterpolationMode.Nearest);
-        return conv.forward(upsampled);
+        return ConvolutionPrecision.Forward(conv, upsampled);
     }
 }
 
