@@ -38,8 +38,7 @@ public class FluxTransformerTests
 
     static FluxTransformer MakeModel(FluxConfig config, ScalarType dtype = ScalarType.Float32)
     {
-        manual_seed(1234);
-        return new FluxTransformer(config, dtype);
+        return SeededWeights.Redraw(new FluxTransformer(config, dtype), seed: 1234);
     }
 
     static List<string> ExpectedBflKeys(FluxConfig c)
@@ -152,7 +151,10 @@ public class FluxTransformerTests
 
         Assert.Equal(ScalarType.BFloat16, reduced.dtype);
         double relativeError = reduced.to(ScalarType.Float32).sub(reference).norm().item<float>() / reference.norm().item<float>();
-        Assert.InRange(relativeError, 0, 0.05);
+        // About 30 sequential roundings on the longest path of one double and one single block (embedders, modulation,
+        // norm, qkv, QK norm, RoPE, attention, projections, MLP, residuals, final layer): sqrt(30) * u = 2.1%.
+        // Measured 0.64% on AVX512-BF16 and AVX2 alike.
+        Assert.InRange(relativeError, 0, Bfloat16Bounds.Sequential(30));
     }
 
     [Fact]

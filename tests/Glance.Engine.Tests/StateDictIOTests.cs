@@ -17,8 +17,7 @@ public sealed class StateDictIOTests : IDisposable
 
     static T5Encoder FreshT5(int seed)
     {
-        manual_seed(seed);
-        return new T5Encoder(T5Config.Tiny);
+        return SeededWeights.Redraw(new T5Encoder(T5Config.Tiny), seed);
     }
 
     static Tensor T5Output(T5Encoder model)
@@ -42,15 +41,15 @@ public sealed class StateDictIOTests : IDisposable
     [Fact]
     public void AutoencoderSaveThenLoadIntoFreshModuleGivesIdenticalOutputs()
     {
-        manual_seed(1);
-        using var original = new AutoEncoder(AutoencoderConfig.Tiny);
+        using var original = SeededWeights.Redraw(new AutoEncoder(AutoencoderConfig.Tiny), seed: 1);
         string path = PathOf("ae.safetensors");
         StateDictIO.Save(original, path);
-        manual_seed(2);
-        using var restored = new AutoEncoder(AutoencoderConfig.Tiny);
+        using var restored = SeededWeights.Redraw(new AutoEncoder(AutoencoderConfig.Tiny), seed: 2);
 
         using var _ = no_grad();
-        using var image = rand(1, 3, 16, 16).Times(2.0).Minus(1);
+        using var generator = new Generator(3, CPU);
+        using var unit = rand([1, 3, 16, 16], generator: generator);
+        using var image = unit.Times(2.0).Minus(1);
         using var before = original.Decode(original.Encode(image));
         using var untrained = restored.Decode(restored.Encode(image));
         Assert.False(before.allclose(untrained)); // different seeds really do differ
@@ -171,8 +170,7 @@ public sealed class StateDictIOTests : IDisposable
         using var original = FreshT5(1);
         string path = PathOf("fp32.safetensors");
         StateDictIO.Save(original, path);
-        manual_seed(2);
-        using var half = new T5Encoder(T5Config.Tiny, ScalarType.BFloat16);
+        using var half = new T5Encoder(T5Config.Tiny, ScalarType.BFloat16); // every weight is overwritten by the load
         StateDictIO.Load(half, path);
         var source = original.state_dict()["encoder.block.0.layer.0.SelfAttention.q.weight"];
         var loaded = half.state_dict()["encoder.block.0.layer.0.SelfAttention.q.weight"];
@@ -182,14 +180,18 @@ public sealed class StateDictIOTests : IDisposable
         using var full = T5Output(original);
         using var reduced = T5Output(half);
         using var reducedAsFloat = reduced.to(ScalarType.Float32);
-        Assert.True(reducedAsFloat.allclose(full, rtol: 0.1, atol: 0.1));
+        // The weights are exactly float32's rounded to bfloat16 (checked above); what remains is the forward in
+        // bfloat16: about 13 sequential roundings per T5 layer (norm, q/k/v, scores with the position bias, softmax,
+        // mix, output, residual, norm, gated GELU, output, residual), two layers, plus embedding and final norm: 28,
+        // sqrt(28) * u = 2.1% of the output's norm. Measured 0.76%.
+        double relativeError = reducedAsFloat.sub(full).norm().item<float>() / full.norm().item<float>();
+        Assert.InRange(relativeError, 0, Bfloat16Bounds.Sequential(28));
     }
 
     [Fact]
     public void SaveReplacesALargerExistingFile()
     {
-        manual_seed(1);
-        using var large = new AutoEncoder(AutoencoderConfig.Tiny);
+        using var large = SeededWeights.Redraw(new AutoEncoder(AutoencoderConfig.Tiny), seed: 1);
         using var small = FreshT5(1);
         string path = PathOf("reused.safetensors");
         StateDictIO.Save(large, path);

@@ -8,14 +8,14 @@ public class T5EncoderTests
 {
     static T5Encoder Tiny()
     {
-        manual_seed(7);
-        var model = new T5Encoder(T5Config.Tiny);
+        var model = SeededWeights.Redraw(new T5Encoder(T5Config.Tiny), seed: 7);
         using (no_grad())
         {
-            // Fresh RMSNorm weights are ones and the bias table is N(0, 1); randomise the norms so they matter.
+            // Fresh RMSNorm weights are ones (kept by the redraw); randomise the norms so they matter.
+            using var generator = new Generator(8, CPU);
             foreach (var (name, p) in model.named_parameters())
             {
-                if (name.EndsWith("layer_norm.weight", StringComparison.Ordinal)) p.uniform_(0.5, 1.5);
+                if (name.EndsWith("layer_norm.weight", StringComparison.Ordinal)) p.uniform_(0.5, 1.5, generator);
             }
         }
         return model;

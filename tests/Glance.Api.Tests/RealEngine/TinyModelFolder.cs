@@ -13,6 +13,9 @@ public sealed class TinyModelFolder : IDisposable
     {
         Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "glance-api-tiny-" + Guid.NewGuid().ToString("N"));
         using var model = GlanceModel.Create(GlanceModelPresets.Tiny, WordTokenizer.Build(["a red circle on a gray background"]), CPU, ScalarType.Float32, seed: 5);
+        Glance.Engine.Tests.SeededWeights.Redraw(model.Transformer, seed: 5);
+        Glance.Engine.Tests.SeededWeights.Redraw(model.Autoencoder, seed: 6);
+        Glance.Engine.Tests.SeededWeights.Redraw(model.TextEncoder, seed: 7);
         model.Save(Path);
         string adapters = System.IO.Path.Combine(Path, GlanceModel.AdaptersFolder);
         Directory.CreateDirectory(adapters);

@@ -14,6 +14,9 @@ internal static class TinyModels
     public static GlanceModel Create(bool withAdapters = true, GlanceModelConfig? config = null)
     {
         var model = GlanceModel.Create(config ?? GlanceModelPresets.Tiny, WordTokenizer.Build(["a red circle on a gray background", "blue square"]), CPU, ScalarType.Float32, seed: 3);
+        SeededWeights.Redraw(model.Transformer, seed: 3);
+        SeededWeights.Redraw(model.Autoencoder, seed: 4);
+        SeededWeights.Redraw(model.TextEncoder, seed: 5);
         if (withAdapters)
         {
             long seed = 10;

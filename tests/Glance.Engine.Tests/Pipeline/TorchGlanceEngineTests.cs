@@ -224,7 +224,13 @@ public class TorchGlanceEngineTests
             var expected = GenerationRunner.Generate(fp32, spec).Image;
             var actual = GenerationRunner.Generate(bf16, spec).Image;
             double meanError = expected.Rgb.Zip(actual.Rgb, (a, b) => Math.Abs(a - b)).Average();
-            Assert.True(meanError < 8, $"bfloat16 image differs from float32 by {meanError:F2} levels on average");
+            // Sequential bfloat16 roundings on the longest path: text encoder (1 layer) about 12, each of the 3
+            // transformer steps (1 double + 1 single block) about 30, decoder (2 levels) about 45: 150 in all. Pixels
+            // are 127.5 * (y + 1), so the mean error in levels is bounded by 127.5 * sqrt(150) * u * mean|y|, about
+            // 1.7 levels here; measured 0.51 on AVX512-BF16 and AVX2 alike, 9.2 with the faulty output convolution.
+            double meanMagnitude = expected.Rgb.Average(level => Math.Abs(level / 127.5 - 1));
+            double bound = 127.5 * Bfloat16Bounds.Sequential(12 + 3 * 30 + 45) * meanMagnitude;
+            Assert.True(meanError <= bound, $"bfloat16 image differs from float32 by {meanError:F2} levels on average (bound {bound:F2})");
         }
         finally
         {
