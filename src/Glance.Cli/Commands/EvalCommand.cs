@@ -19,15 +19,27 @@ public static class EvalCommand
         var seed = new Option<long>("--seed") { Description = "Noise seed of the first prompt (prompt i uses seed + i)", DefaultValueFactory = _ => 1000 };
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder for report.json and contact-sheet.png", DefaultValueFactory = _ => new DirectoryInfo("eval") };
         var sheetRows = new Option<int>("--sheet-rows") { Description = "Prompts shown on the contact sheet", DefaultValueFactory = _ => 12 };
+        var compareDType = new Option<string?>("--compare-dtype")
+        {
+            Description = "Also run every mode in this precision (e.g. float32) with the same prompts and seeds, and report each mode's PSNR between the two precisions",
+        };
 
         var command = new Command("eval", "Reproduce the Glance claim on held-out prompts: accuracy, PSNR against base-50, end-to-end speed-up")
-            { count, sceneSeed, seed, output, sheetRows };
+            { count, sceneSeed, seed, output, sheetRows, compareDType };
         model.AddTo(command);
         command.SetAction(result =>
         {
             using var engine = new TorchGlanceEngine(model.Load(result));
             var scenes = new SceneSampler((ulong)result.GetValue(sceneSeed), SceneSplit.HeldOut).Take(result.GetValue(count)).ToArray();
             var (results, images) = GlanceEvaluation.Run(engine, scenes, result.GetValue(seed), EvalMode.Standard, Console.WriteLine);
+            PrecisionComparison? comparison = null;
+            if (result.GetValue(compareDType) is { } otherDType)
+            {
+                var options = model.EngineOptions(result) with { DType = otherDType };
+                using var other = new TorchGlanceEngine(GlanceModel.Load(ModelLocator.Resolve(result.GetValue(model.Model)!), options));
+                var (otherResults, otherImages) = GlanceEvaluation.Run(other, scenes, result.GetValue(seed), EvalMode.Standard, Console.WriteLine);
+                comparison = new PrecisionComparison(other.Description.DType, otherResults, GlanceEvaluation.PsnrPerMode(images, otherImages, EvalMode.Standard));
+            }
 
             var folder = result.GetValue(output)!;
             folder.Create();
@@ -44,6 +56,7 @@ public static class EvalCommand
                 columns = EvalMode.Standard.Select(m => m.Name),
                 modes = results,
                 scenes = scenes.Select(s => s.Caption),
+                comparison,
             };
             File.WriteAllText(Path.Combine(folder.FullName, "report.json"), JsonSerializer.Serialize(report, ReportJson.Options));
             var sheet = ContactSheet.Compose(images.Take(result.GetValue(sheetRows)).Select(row => (IReadOnlyList<Glance.Engine.Serving.DecodedImage>)row).ToArray());
@@ -56,9 +69,22 @@ public static class EvalCommand
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{r.Mode,-20} {r.Steps,5} {a.Colour,7:P1} {a.Shape,7:P1} {a.Position,7:P1} {a.Triple,7:P1} {a.AllCorrect,7:P1} {r.MeanPsnr,7:F2} {r.MeanMillisecondsPerImage,8:F1} {r.SpeedupOverBase50,7:F2}x"));
             }
+            if (comparison is not null)
+            {
+                Console.WriteLine($"same prompts and seeds in {comparison.DType}; PSNR is {d.DType} against {comparison.DType}, mode by mode:");
+                for (int m = 0; m < comparison.Modes.Count; m++)
+                {
+                    var r = comparison.Modes[m];
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{r.Mode,-20} {r.Steps,5} all5 {r.Accuracy.AllCorrect,7:P1} ms/img {r.MeanMillisecondsPerImage,8:F1} PSNR({d.DType} vs {comparison.DType}) {comparison.PsnrToOtherDType[m],7:F2}"));
+                }
+            }
             Console.WriteLine($"wrote {Path.Combine(folder.FullName, "report.json")} and contact-sheet.png (rows: prompts; columns: {string.Join(", ", EvalMode.Standard.Select(m => m.Name))})");
             return 0;
         });
         return command;
     }
 }
+
+/// <param name="PsnrToOtherDType">Per mode (in <see cref="EvalMode.Standard"/> order): mean PSNR between the images of the two precisions.</param>
+internal sealed record PrecisionComparison(string DType, IReadOnlyList<ModeResult> Modes, IReadOnlyList<double> PsnrToOtherDType);

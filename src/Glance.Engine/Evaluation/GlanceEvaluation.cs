@@ -77,4 +77,14 @@ public static class GlanceEvaluation
         }
         return (results, images);
     }
+
+    /// <summary>Per mode, the mean PSNR between two runs of the same prompts and seeds (e.g. two precisions); identical images count as 100 dB.</summary>
+    public static IReadOnlyList<double> PsnrPerMode(IReadOnlyList<IReadOnlyList<DecodedImage>> first, IReadOnlyList<IReadOnlyList<DecodedImage>> second, IReadOnlyList<EvalMode> modes)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        ArgumentNullException.ThrowIfNull(second);
+        ArgumentNullException.ThrowIfNull(modes);
+        if (first.Count != second.Count) throw new ArgumentException($"The runs cover {first.Count} and {second.Count} prompts; expected the same prompts.", nameof(second));
+        return modes.Select((_, m) => first.Select((row, i) => Math.Min(IdenticalPsnr, ImageMetrics.Psnr(row[m], second[i][m]))).Average()).ToArray();
+    }
 }
