@@ -5,6 +5,8 @@ using Glance.Api.Tests.Fakes;
 using Glance.Api.Tests.Infrastructure;
 using Glance.Contracts;
 using Glance.Contracts.Generation;
+using Glance.Engine.Imaging;
+using Glance.Engine.Serving;
 
 namespace Glance.Api.Tests.Endpoints;
 
@@ -47,13 +49,22 @@ public class HealthAndReadinessTests
     [Fact]
     public async Task RequestsDuringWarmUpWaitAndComplete()
     {
-        var engine = new FakeEngine { WarmUpDelay = TimeSpan.FromMilliseconds(300) };
+        var engine = new FakeEngine();
+        engine.HoldWarmUp();
         await using var app = new GlanceApp(engine);
         using HttpClient client = app.CreateClient();
-        await Eventually.TrueAsync(() => app.Services.GetLifecycle().Description is not null, "the engine to load");
+        await Eventually.TrueAsync(() => engine.WarmUpEntered, "the warm-up to begin");
 
-        using HttpResponseMessage response = await client.PostAsync("/generate", GlanceApp.Json(new GenerateRequest("a")));
+        Task<HttpResponseMessage> pending = client.PostAsync("/generate", GlanceApp.Json(new GenerateRequest("a", Seed: 3)));
+        await Eventually.TrueAsync(() => app.Services.GetQueueCount() == 1 || pending.IsCompleted, "the request to be queued");
+        Assert.False(pending.IsCompleted, "The request was answered while the engine was still warming up.");
+        using HttpResponseMessage warming = await client.GetAsync("/readyz");
+        await ProblemAssert.IsProblemAsync(warming, HttpStatusCode.ServiceUnavailable, "not-ready");
+        engine.ReleaseWarmUp();
+        using HttpResponseMessage response = await pending.WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("image/png", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(FakeEngine.Image(new GenerationSpec("a", null, 32, 32, 3)).Rgb, PngEncoding.Decode(await response.Content.ReadAsStreamAsync()).Rgb);
     }
 }

@@ -11,7 +11,7 @@ public sealed record RecordedRequest(long Seed, string Prompt, int StepIndex, st
 
 /// <summary>
 /// A controllable engine: plans of configurable length, millisecond steps, deterministic images from the seed,
-/// failure injection by prompt, a gate that holds steps, and a record of every call and the thread it came from.
+/// failure injection by prompt, gates that hold steps and warm-up, and a record of every call and the thread it came from.
 /// </summary>
 public sealed class FakeEngine : IGlanceEngine
 {
@@ -19,8 +19,11 @@ public sealed class FakeEngine : IGlanceEngine
     public const string FailOnStep = "fail-on-step";
 
     readonly ConcurrentQueue<RecordedCall> calls = new();
+    readonly ConcurrentDictionary<long, int> stepsEnteredBySeed = new();
     readonly object gate = new();
     int allowedSteps = int.MaxValue;
+    bool warmUpHeld;
+    bool warmUpEntered;
     int liveStates;
     int stepsEntered;
 
@@ -48,22 +51,55 @@ public sealed class FakeEngine : IGlanceEngine
         }
     }
 
+    /// <summary>Step calls begun so far that included the request with this seed, counted before the gate.</summary>
+    public int StepsEnteredFor(long seed) => stepsEnteredBySeed.GetValueOrDefault(seed);
+
+    /// <summary>Whether <see cref="WarmUp"/> has begun (it may be waiting at <see cref="HoldWarmUp"/>).</summary>
+    public bool WarmUpEntered
+    {
+        get
+        {
+            lock (gate) return warmUpEntered;
+        }
+    }
+
     public bool IsDisposed { get; private set; }
 
     /// <summary>Makes every step not yet begun wait until <see cref="OpenGate"/>.</summary>
     public void CloseGate() => HoldStepsAfter(StepsEntered);
 
-    /// <summary>Lets the first <paramref name="steps"/> step calls run; later ones wait until <see cref="OpenGate"/>.</summary>
+    /// <summary>Lets the first <paramref name="steps"/> step calls run; later ones wait for a higher limit or <see cref="OpenGate"/>.</summary>
     public void HoldStepsAfter(int steps)
     {
-        lock (gate) allowedSteps = steps;
+        lock (gate)
+        {
+            allowedSteps = steps;
+            Monitor.PulseAll(gate); // A raised limit releases the steps now within it.
+        }
     }
 
+    /// <summary>Makes <see cref="WarmUp"/> wait until <see cref="ReleaseWarmUp"/> or <see cref="OpenGate"/>.</summary>
+    public void HoldWarmUp()
+    {
+        lock (gate) warmUpHeld = true;
+    }
+
+    public void ReleaseWarmUp()
+    {
+        lock (gate)
+        {
+            warmUpHeld = false;
+            Monitor.PulseAll(gate);
+        }
+    }
+
+    /// <summary>Releases every held step and a held warm-up.</summary>
     public void OpenGate()
     {
         lock (gate)
         {
             allowedSteps = int.MaxValue;
+            warmUpHeld = false;
             Monitor.PulseAll(gate);
         }
     }
@@ -71,6 +107,12 @@ public sealed class FakeEngine : IGlanceEngine
     public void WarmUp()
     {
         Record("warmup", []);
+        lock (gate)
+        {
+            warmUpEntered = true;
+            while (warmUpHeld)
+                if (!Monitor.Wait(gate, TimeSpan.FromSeconds(10))) throw new TimeoutException("The fake engine's warm-up stayed held for 10 s.");
+        }
         Thread.Sleep(WarmUpDelay);
     }
 
@@ -84,6 +126,8 @@ public sealed class FakeEngine : IGlanceEngine
     public void RunStep(IReadOnlyList<GenerationState> batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        foreach (GenerationState state in batch)
+            stepsEnteredBySeed.AddOrUpdate(state.Spec.Seed, 1, (_, count) => count + 1);
         lock (gate)
         {
             int call = ++stepsEntered;

@@ -53,13 +53,21 @@ public class JobEndpointTests
 
         (JobResponse submitted, _) = await SubmitAsync(client, new GenerateRequest("a cat"));
         await Eventually.TrueAsync(() => engine.StepsEntered == 1, "the first step");
-        JobResponse running = await JobPolling.WaitForStatusAsync(client, submitted.Id, status => status == JobStatus.Running);
+        JobResponse started = await JobPolling.WaitForStatusAsync(client, submitted.Id, status => status == JobStatus.Running);
         using HttpResponseMessage early = await client.GetAsync($"/jobs/{submitted.Id}/image");
+        // Hold the job after its last slow step, then after its first fast one: the phase must change exactly there.
+        engine.HoldStepsAfter(2);
+        await Eventually.TrueAsync(() => engine.StepsEntered == 3, "the third step to reach the gate");
+        JobResponse lastSlow = await JobPolling.WaitForAsync(client, submitted.Id, job => job.Step == 2, "step 2");
+        engine.HoldStepsAfter(3);
+        await Eventually.TrueAsync(() => engine.StepsEntered == 4, "the fourth step to reach the gate");
+        JobResponse firstFast = await JobPolling.WaitForAsync(client, submitted.Id, job => job.Step == 3, "step 3");
         engine.OpenGate();
 
-        Assert.Equal(0, running.Step);
-        Assert.Equal(4, running.TotalSteps);
+        Assert.Equal((0, 4, (string?)null), (started.Step, started.TotalSteps, started.Phase));
         await ProblemAssert.IsProblemAsync(early, HttpStatusCode.Conflict, "job-not-completed");
+        Assert.Equal((JobStatus.Running, 2, 4, "slow"), (lastSlow.Status, lastSlow.Step, lastSlow.TotalSteps, lastSlow.Phase));
+        Assert.Equal((JobStatus.Running, 3, 4, "fast"), (firstFast.Status, firstFast.Step, firstFast.TotalSteps, firstFast.Phase));
     }
 
     [Fact]

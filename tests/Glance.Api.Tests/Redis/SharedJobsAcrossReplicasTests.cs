@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Glance.Api.Jobs;
 using Glance.Api.Tests.Fakes;
 using Glance.Api.Tests.Infrastructure;
@@ -123,12 +124,29 @@ public sealed class SharedJobsAcrossReplicasTests(RedisServer server)
     public async Task UnknownJobIs404OnEveryReplica()
     {
         await using GlanceApp a = Replica(new FakeEngine());
-        using HttpClient client = await a.ReadyClientAsync();
+        await using GlanceApp b = Replica(new FakeEngine());
+        using HttpClient clientA = await a.ReadyClientAsync();
+        using HttpClient clientB = await b.ReadyClientAsync();
+        // A job submitted to A and read through B shows that both replicas use the same store.
+        JobResponse known = await SubmitAsync(clientA, new GenerateRequest("a cat"));
+        await JobPolling.WaitForStatusAsync(clientB, known.Id, JobStatus.IsTerminal);
 
-        using HttpResponseMessage events = await client.GetAsync("/jobs/nope/events");
-        using HttpResponseMessage deleted = await client.DeleteAsync("/jobs/nope");
-
-        await ProblemAssert.IsProblemAsync(events, HttpStatusCode.NotFound, "job-not-found");
-        await ProblemAssert.IsProblemAsync(deleted, HttpStatusCode.NotFound, "job-not-found");
+        foreach ((string replica, HttpClient client) in new[] { ("A", clientA), ("B", clientB) })
+        {
+            foreach ((HttpMethod method, string path) in new[]
+            {
+                (HttpMethod.Get, "/jobs/nope"), (HttpMethod.Get, "/jobs/nope/image"),
+                (HttpMethod.Get, "/jobs/nope/events"), (HttpMethod.Delete, "/jobs/nope"),
+            })
+            {
+                using var request = new HttpRequestMessage(method, path);
+                // The timeout only guards against a stream that never ends.
+                using HttpResponseMessage response = await client.SendAsync(request).WaitAsync(TimeSpan.FromSeconds(10));
+                Assert.True(response.StatusCode == HttpStatusCode.NotFound,
+                    $"{method} {path} on replica {replica}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                JsonElement problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.NotFound, "job-not-found");
+                Assert.Contains("'nope'", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            }
+        }
     }
 }

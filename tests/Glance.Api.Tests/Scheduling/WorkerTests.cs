@@ -122,18 +122,28 @@ public class WorkerTests
     [Fact]
     public async Task ClientDisconnectCancelsRequestAtNextStep()
     {
-        var engine = new FakeEngine { StepDelay = TimeSpan.FromMilliseconds(20), SlowSteps = 20, FastSteps = 20 };
+        var engine = new FakeEngine { SlowSteps = 5, FastSteps = 5 };
         await using var app = new GlanceApp(engine);
         using HttpClient client = await app.ReadyClientAsync();
         using var gone = new CancellationTokenSource();
 
+        // Two steps run; the third is under way (held at the gate) when the client goes away.
+        engine.HoldStepsAfter(2);
         Task<HttpResponseMessage> abandoned = Generate(client, "abandoned", 1, gone.Token);
-        await Eventually.TrueAsync(() => engine.Steps.Count >= 2, "the request to run");
+        await Eventually.TrueAsync(() => engine.StepsEnteredFor(1) == 3, "the request's third step to reach the gate");
+        // TestServer cancels RequestAborted within the token's callbacks, which CancelAsync awaits: the server has seen the
+        // disconnect before the held step is let go. The client's call ends only once the server has ended the request.
         await gone.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned);
+        engine.OpenGate();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned.WaitAsync(TimeSpan.FromSeconds(10)));
 
         await Eventually.TrueAsync(() => engine.LiveStates == 0, "the abandoned state to be disposed");
-        Assert.True(engine.Steps.Count < 40, $"The abandoned request ran {engine.Steps.Count} of 40 steps.");
+        // Only the step under way finishes: no step begins for the request after the disconnect.
+        Assert.Equal(3, engine.StepsEnteredFor(1));
+        Assert.DoesNotContain(engine.Calls, call => call.Operation == "decode");
+        using HttpResponseMessage next = await Generate(client, "next", 2);
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+        Assert.Equal(3, engine.StepsEnteredFor(1));
     }
 
     [Fact]
