@@ -43,6 +43,45 @@ public class EulerAndGuidanceTests
         Assert.True(combined.allclose(cond, atol: 1e-6));
     }
 
+    /// <summary>
+    /// comb = neg + s (cond - neg) per row with its own scale; with the rescale, comb * ||cond|| / ||comb|| over the
+    /// feature dimension of each token (Qwen-Image's reference sampler). Expected values come from float64 loops over
+    /// those formulas, not from the function under test.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void GuidanceCombinesEachRowWithItsOwnScaleAsTheFormulaSays(bool normRescale)
+    {
+        using var scope = NewDisposeScope();
+        const int rows = 2, tokens = 3, features = 4;
+        double[] scales = [2.5, 7.0];
+        double Cond(int b, int t, int f) => Math.Sin(1 + b * 12 + t * 4 + f);
+        double Neg(int b, int t, int f) => Math.Cos(2 + b * 12 + t * 4 + f) * 0.7;
+        static Tensor Build(Func<int, int, int, double> value) =>
+            tensor(Enumerable.Range(0, rows * tokens * features).Select(i => (float)value(i / (tokens * features), i / features % tokens, i % features)).ToArray(), [rows, tokens, features]);
+
+        var combined = Guidance.Combine(Build(Cond), Build(Neg), tensor(scales.Select(s => (float)s).ToArray()), normRescale);
+
+        for (int b = 0; b < rows; b++)
+        {
+            for (int t = 0; t < tokens; t++)
+            {
+                // float32 inputs, as the function receives them
+                double[] c = Enumerable.Range(0, features).Select(f => (double)(float)Cond(b, t, f)).ToArray();
+                double[] n = Enumerable.Range(0, features).Select(f => (double)(float)Neg(b, t, f)).ToArray();
+                double[] comb = c.Select((cv, f) => n[f] + scales[b] * (cv - n[f])).ToArray();
+                if (normRescale)
+                {
+                    double ratio = Math.Sqrt(c.Sum(v => v * v)) / Math.Sqrt(comb.Sum(v => v * v));
+                    comb = comb.Select(v => v * ratio).ToArray();
+                }
+                for (int f = 0; f < features; f++)
+                    Assert.Equal(comb[f], combined[b, t, f].item<float>(), 4);
+            }
+        }
+    }
+
     [Fact]
     public void NormRescaleKeepsConditionalNormPerToken()
     {

@@ -14,11 +14,14 @@ internal static class GenerationRules
     {
         ArgumentNullException.ThrowIfNull(errors);
         ArgumentNullException.ThrowIfNull(engine);
-        if (string.IsNullOrWhiteSpace(prompt))
+        if (required && string.IsNullOrWhiteSpace(prompt))
         {
-            if (required) errors.Add(field, $"'{field}' is required and must not be blank.");
+            errors.Add(field, $"'{field}' is required and must not be blank.");
             return null;
         }
+        // An optional prompt is passed on exactly as sent: " " is not "" to every tokenizer (Qwen-Image's reference
+        // negative prompt is a single space, one token), so blanks are the client's to choose.
+        if (prompt is null) return null;
         if (prompt.Length > engine.MaxPromptLength)
             errors.Add(field, $"'{field}' has {prompt.Length} characters; at most {engine.MaxPromptLength} are accepted.");
         return prompt;

@@ -11,9 +11,9 @@ namespace Glance.Engine.Tests.Pipeline;
 /// <summary>Randomly initialised tiny model bundles, optionally with non-zero Slow and Fast adapters.</summary>
 internal static class TinyModels
 {
-    public static GlanceModel Create(bool withAdapters = true, GlanceModelConfig? config = null)
+    public static GlanceModel Create(bool withAdapters = true, GlanceModelConfig? config = null, ITextTokenizer? tokenizer = null)
     {
-        var model = GlanceModel.Create(config ?? GlanceModelPresets.Tiny, WordTokenizer.Build(["a red circle on a gray background", "blue square"]), CPU, ScalarType.Float32, seed: 3);
+        var model = GlanceModel.Create(config ?? GlanceModelPresets.Tiny, tokenizer ?? WordTokenizer.Build(["a red circle on a gray background", "blue square"]), CPU, ScalarType.Float32, seed: 3);
         SeededWeights.Redraw(model.Transformer, seed: 3);
         SeededWeights.Redraw(model.Autoencoder, seed: 4);
         SeededWeights.Redraw(model.TextEncoder, seed: 5);
@@ -36,4 +36,16 @@ internal static class TinyModels
         }
         return model;
     }
+}
+
+/// <summary>One id per character, so that a space is a token of its own (as in byte-level BPE), unlike the word tokenizer.</summary>
+internal sealed class CharacterTokenizer : ITextTokenizer
+{
+    public int PadId => 0;
+
+    public int EosId => 1;
+
+    public int VocabSize => 64;
+
+    public IReadOnlyList<int> Encode(string text) => [.. text.Select(c => 2 + c % 62), EosId];
 }

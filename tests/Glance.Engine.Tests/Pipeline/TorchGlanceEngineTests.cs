@@ -106,6 +106,68 @@ public class TorchGlanceEngineTests
         state.Dispose();
     }
 
+    /// <summary>
+    /// One true-CFG step against the formula, computed outside the engine from the model's two velocities: the prompt's
+    /// v_c and the negative prompt's v_n at the step's sigma, comb = v_n + s (v_c - v_n) with the request's scale
+    /// (rescaled per token to ||v_c|| when the model asks for it), then x + (sigma_next - sigma) comb in float64.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TrueCfgStepMovesByTheGuidedVelocityOfPromptAndNegativePrompt(bool normRescale)
+    {
+        var config = GlanceModelPresets.Tiny with { Guidance = GlanceModelPresets.Tiny.Guidance with { NormRescale = normRescale } };
+        using var engine = new TorchGlanceEngine(TinyModels.Create(withAdapters: false, config));
+        const double scale = 4.5;
+        var spec = Spec(5, "a red circle", SamplingMode.Base, steps: 2) with { NegativePrompt = "blue square", Guidance = scale };
+        using var state = engine.Start([spec])[0];
+        using var start = LatentsOf(state).clone();
+        var step = state.NextStep!;
+        engine.RunStep([state]);
+
+        using var scope = NewDisposeScope();
+        using var mode = inference_mode();
+        var sigma = tensor(new[] { (float)step.Sigma });
+        Tensor Velocity(string prompt)
+        {
+            using var text = engine.Model.EncodeText([prompt]);
+            return engine.Model.PredictVelocity(start.unsqueeze(0), sigma, text, 16, 16)[0];
+        }
+        static double[][] Rows(Tensor t) => Enumerable.Range(0, (int)t.shape[0]).Select(i => t[i].to(ScalarType.Float64).data<double>().ToArray()).ToArray();
+        var c = Rows(Velocity("a red circle"));
+        var n = Rows(Velocity("blue square"));
+        var x = Rows(start);
+        var actual = Rows(LatentsOf(state));
+        for (int token = 0; token < x.Length; token++)
+        {
+            var comb = c[token].Select((cv, f) => n[token][f] + scale * (cv - n[token][f])).ToArray();
+            if (normRescale)
+            {
+                double ratio = Math.Sqrt(c[token].Sum(v => v * v)) / Math.Sqrt(comb.Sum(v => v * v));
+                comb = comb.Select(v => v * ratio).ToArray();
+            }
+            for (int f = 0; f < comb.Length; f++)
+            {
+                double expected = x[token][f] + (step.NextSigma - step.Sigma) * comb[f];
+                Assert.True(Math.Abs(expected - actual[token][f]) <= 1e-4, $"token {token}, feature {f}: {actual[token][f]} instead of {expected}");
+            }
+        }
+    }
+
+    [Fact]
+    public void NegativePromptIsUsedAsSentAndASpaceIsNotNothing()
+    {
+        using var engine = new TorchGlanceEngine(TinyModels.Create(withAdapters: false, tokenizer: new CharacterTokenizer()));
+        byte[] Image(string? negative) =>
+            GenerationRunner.Generate(engine, Spec(9, mode: SamplingMode.Base, steps: 2) with { NegativePrompt = negative }).Image.Rgb;
+
+        var absent = Image(null);
+        Assert.Equal(absent, Image(""));
+        Assert.NotEqual(absent, Image(" "));
+        Assert.NotEqual(absent, Image("blue square"));
+        Assert.NotEqual(Image(" "), Image("blue square"));
+    }
+
     [Fact]
     public void BaseModeRunsTheRequestedStepsWithoutAdapter()
     {
