@@ -11,7 +11,7 @@ namespace Glance.Api.Endpoints;
 internal sealed record GeneratedImage(GenerationSpec Spec, byte[] Png, IReadOnlyDictionary<string, double> Timings);
 
 /// <summary>Runs image requests for an HTTP request that waits for them, cancelling them if the client goes away.</summary>
-internal sealed class ImageGeneration(GenerationScheduler scheduler, IOptions<RequestOptions> options)
+internal sealed class ImageGeneration(GenerationScheduler scheduler, IOptions<RequestOptions> options, TimeProvider time)
 {
     /// <summary>The images in spec order, or the problem that stopped them (the first request's to fail).</summary>
     public async Task<(IReadOnlyList<GeneratedImage>? Images, ProblemHttpResult? Problem)> RunAsync(
@@ -20,7 +20,7 @@ internal sealed class ImageGeneration(GenerationScheduler scheduler, IOptions<Re
         ArgumentNullException.ThrowIfNull(specs);
         ArgumentNullException.ThrowIfNull(http);
         List<WorkItem> items = [.. specs.Select(spec =>
-            new WorkItem(spec, http.TraceIdentifier, options.Value.Timeout, http.RequestAborted))];
+            new WorkItem(spec, http.TraceIdentifier, options.Value.Timeout, time, http.RequestAborted))];
         // Spans start before submission so that they cover the queue time.
         List<System.Diagnostics.Activity?> activities = [.. items.Select(RequestTracing.StartRequest)];
         try

@@ -31,7 +31,7 @@ internal sealed class JobRunner(
         string id = Guid.NewGuid().ToString("N");
         var cancellation = new CancellationTokenSource();
         var progress = Channel.CreateUnbounded<WorkProgress>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        var item = new WorkItem(spec, requestId, requestOptions.Value.Timeout, cancellation.Token, progress.Writer);
+        var item = new WorkItem(spec, requestId, requestOptions.Value.Timeout, time, cancellation.Token, progress.Writer);
         SubmitStatus status = scheduler.Submit([item]);
         if (status != SubmitStatus.Accepted)
         {

@@ -59,9 +59,10 @@ internal sealed class EngineWorker(
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                Log.GraceExpired(logger);
+                // Flag first, then log: once the warning is out, the worker drops what it holds at its next step boundary.
                 abandon = true;
                 queue.Wake();
+                Log.GraceExpired(logger);
             }
         }
         await exited.Task.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -15,6 +15,7 @@ internal sealed class WorkItem : IDisposable
     readonly CancellationTokenSource timeout;
     readonly CancellationTokenSource linked;
     readonly CancellationToken callerToken;
+    readonly TimeProvider time;
     readonly long deadline;
     readonly ChannelWriter<WorkProgress>? progress;
     readonly TaskCompletionSource<WorkResult> completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -23,20 +24,24 @@ internal sealed class WorkItem : IDisposable
         GenerationSpec spec,
         string requestId,
         TimeSpan timeoutAfter,
+        TimeProvider time,
         CancellationToken callerToken,
         ChannelWriter<WorkProgress>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(time);
         Spec = spec;
         RequestId = requestId;
         this.callerToken = callerToken;
         this.progress = progress;
+        this.time = time;
         Id = Interlocked.Increment(ref lastId);
         CreatedAtUtc = DateTimeOffset.UtcNow;
         Timings = new RequestTimings(Stopwatch.GetTimestamp());
         LastProgressAt = Timings.EnqueuedAt;
-        deadline = DeadlineAfter(Timings.EnqueuedAt, timeoutAfter);
-        timeout = new CancellationTokenSource(timeoutAfter);
+        // The time limit runs on the injected clock (the system's in the server), so tests can make it pass at will.
+        deadline = DeadlineAfter(time.GetTimestamp(), timeoutAfter, time.TimestampFrequency);
+        timeout = new CancellationTokenSource(timeoutAfter, time);
         linked = CancellationTokenSource.CreateLinkedTokenSource(callerToken, timeout.Token);
     }
 
@@ -63,7 +68,7 @@ internal sealed class WorkItem : IDisposable
     /// </summary>
     public bool IsCancellationRequested => linked.IsCancellationRequested || IsPastDeadline;
 
-    bool IsPastDeadline => Stopwatch.GetTimestamp() >= deadline;
+    bool IsPastDeadline => time.GetTimestamp() >= deadline;
     public Task<WorkResult> Completion => completion.Task;
     public bool IsCompleted => completion.Task.IsCompleted;
 
@@ -71,10 +76,10 @@ internal sealed class WorkItem : IDisposable
     public WorkOutcome CancellationOutcome =>
         (timeout.IsCancellationRequested || IsPastDeadline) && !callerToken.IsCancellationRequested ? WorkOutcome.TimedOut : WorkOutcome.Cancelled;
 
-    static long DeadlineAfter(long start, TimeSpan timeoutAfter)
+    static long DeadlineAfter(long start, TimeSpan timeoutAfter, long frequency)
     {
         if (timeoutAfter < TimeSpan.Zero) return long.MaxValue; // infinite
-        double ticks = timeoutAfter.TotalSeconds * Stopwatch.Frequency;
+        double ticks = timeoutAfter.TotalSeconds * frequency;
         return ticks >= long.MaxValue - start ? long.MaxValue : start + (long)ticks;
     }
 

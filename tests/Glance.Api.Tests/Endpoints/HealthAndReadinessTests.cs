@@ -15,16 +15,21 @@ public class HealthAndReadinessTests
     [Fact]
     public async Task ReadyzIs503UntilWarmedUpThen200()
     {
-        var engine = new FakeEngine { WarmUpDelay = TimeSpan.FromMilliseconds(500) };
+        var engine = new FakeEngine();
+        engine.HoldWarmUp();
         await using var app = new GlanceApp(engine);
         using HttpClient client = app.CreateClient();
+        // The engine is loaded and its warm-up is held under way: the server must not call itself ready yet.
+        await Eventually.TrueAsync(() => engine.WarmUpEntered, "the warm-up to begin");
 
         using HttpResponseMessage early = await client.GetAsync("/readyz");
         using HttpResponseMessage alive = await client.GetAsync("/healthz");
+        engine.ReleaseWarmUp();
         using HttpClient ready = await app.ReadyClientAsync();
         ServiceStatus? status = await ready.GetFromJsonAsync<ServiceStatus>("/readyz");
 
-        await ProblemAssert.IsProblemAsync(early, HttpStatusCode.ServiceUnavailable, "not-ready");
+        JsonElement problem = await ProblemAssert.IsProblemAsync(early, HttpStatusCode.ServiceUnavailable, "not-ready");
+        Assert.Contains("warming up", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
         Assert.Equal(new ServiceStatus("ready", "fake-flux", "cpu"), status);
     }

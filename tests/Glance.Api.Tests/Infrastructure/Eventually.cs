@@ -9,13 +9,20 @@ public static class Eventually
 
     public static async Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
     {
+        if (!await BecomesTrueAsync(condition, timeout)) Assert.Fail($"Timed out waiting for {what}.");
+    }
+
+    /// <summary>Polls like <see cref="TrueAsync(Func{Task{bool}}, string, TimeSpan?)"/>, but returns false on timeout, for a test that says itself what is missing.</summary>
+    public static async Task<bool> BecomesTrueAsync(Func<Task<bool>> condition, TimeSpan? timeout = null)
+    {
         ArgumentNullException.ThrowIfNull(condition);
         DateTime deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
         while (!await condition())
         {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"Timed out waiting for {what}.");
+            if (DateTime.UtcNow > deadline) return false;
             await Task.Delay(5);
         }
+        return true;
     }
 
     public static Task TrueAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>

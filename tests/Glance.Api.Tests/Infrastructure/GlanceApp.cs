@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Serilog.Core;
 
 namespace Glance.Api.Tests.Infrastructure;
 
@@ -24,7 +25,12 @@ public sealed class GlanceApp : IAsyncDisposable
 
     readonly WebApplicationFactory<Program> factory;
 
-    internal GlanceApp(FakeEngine? engine = null, IReadOnlyDictionary<string, string?>? settings = null, IEngineFactory? engineFactory = null)
+    /// <param name="time">The clock for request time limits and job timestamps; the system's when null.</param>
+    internal GlanceApp(
+        FakeEngine? engine = null,
+        IReadOnlyDictionary<string, string?>? settings = null,
+        IEngineFactory? engineFactory = null,
+        TimeProvider? time = null)
     {
         Engine = engine ?? new FakeEngine();
         var merged = new Dictionary<string, string?>(Defaults);
@@ -35,11 +41,20 @@ public sealed class GlanceApp : IAsyncDisposable
         factory = baseFactory.WithWebHostBuilder(builder =>
         {
             foreach ((string key, string? value) in merged) builder.UseSetting(key, value);
-            builder.ConfigureTestServices(services => services.AddSingleton(engineFactory ?? fakeFactory));
+            builder.ConfigureTestServices(services =>
+            {
+                services.AddSingleton(engineFactory ?? fakeFactory);
+                services.AddSingleton<ILogEventSink>(Logs);
+                if (time is not null) services.AddSingleton(time);
+            });
         });
     }
 
     public FakeEngine Engine { get; }
+
+    /// <summary>What the app logged at the configured level (warnings and above by default).</summary>
+    public LogCapture Logs { get; } = new();
+
     internal FakeEngineFactory EngineFactory { get; }
     public IServiceProvider Services => factory.Services;
 

@@ -19,6 +19,8 @@ public class ShutdownTests
         var engine = new FakeEngine();
         await using var app = new GlanceApp(engine, new Dictionary<string, string?>
         {
+            // A grace no test run outlasts: the drain, not the grace's expiry, is under test here.
+            ["Glance:Shutdown:GraceSeconds"] = "3600",
             ["Glance:Batching:MaxBatchSize"] = "1",
             ["Glance:Batching:MaxRunning"] = "1",
         });
@@ -35,8 +37,9 @@ public class ShutdownTests
         using HttpResponseMessage ready = await client.GetAsync("/readyz");
         using HttpResponseMessage late = await Generate(client, 3);
         engine.OpenGate();
-        using HttpResponseMessage first = await running;
-        using HttpResponseMessage second = await waiting;
+        // The time limits only keep a request the server never ends from hanging the test.
+        using HttpResponseMessage first = await running.WaitAsync(TimeSpan.FromSeconds(10));
+        using HttpResponseMessage second = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
         await stopping.WaitAsync(TimeSpan.FromSeconds(10));
 
         await ProblemAssert.IsProblemAsync(ready, HttpStatusCode.ServiceUnavailable, "shutting-down");
@@ -78,13 +81,15 @@ public class ShutdownTests
         Task<HttpResponseMessage> waiting = Generate(client, 2);
         await Eventually.TrueAsync(() => app.Services.GetQueueCount() == 1, "the second request to wait");
 
+        // The running request's step stays held until the grace is over and the worker has said it gives up.
         EngineWorker worker = app.Services.GetServices<IHostedService>().OfType<EngineWorker>().Single();
         Task stopping = worker.StopAsync(CancellationToken.None);
-        await Task.Delay(400);
+        await Eventually.TrueAsync(() => app.Logs.Has("GraceExpired"), "the grace period to run out");
         engine.OpenGate();
+        // The time limits only keep a request the server never ends from hanging the test.
         await stopping.WaitAsync(TimeSpan.FromSeconds(10));
-        using HttpResponseMessage first = await running;
-        using HttpResponseMessage second = await waiting;
+        using HttpResponseMessage first = await running.WaitAsync(TimeSpan.FromSeconds(10));
+        using HttpResponseMessage second = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
 
         await ProblemAssert.IsProblemAsync(first, HttpStatusCode.ServiceUnavailable, "shutting-down");
         await ProblemAssert.IsProblemAsync(second, HttpStatusCode.ServiceUnavailable, "shutting-down");

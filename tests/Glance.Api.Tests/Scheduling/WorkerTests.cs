@@ -3,6 +3,7 @@ using System.Text.Json;
 using Glance.Api.Tests.Fakes;
 using Glance.Api.Tests.Infrastructure;
 using Glance.Contracts.Generation;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Glance.Api.Tests.Scheduling;
 
@@ -106,15 +107,29 @@ public class WorkerTests
     [Fact]
     public async Task TimeoutCancelsRequest()
     {
-        var engine = new FakeEngine { StepDelay = TimeSpan.FromMilliseconds(40), SlowSteps = 10, FastSteps = 10 };
-        await using var app = new GlanceApp(engine, new Dictionary<string, string?> { ["Glance:Requests:TimeoutSeconds"] = "0.2" });
+        // The request's time limit runs on the test's clock: it passes only when the test moves the clock, never
+        // because the machine was slow, and it passes while a step is held at the gate.
+        var time = new FakeTimeProvider();
+        TimeSpan limit = TimeSpan.FromSeconds(10);
+        var engine = new FakeEngine { SlowSteps = 5, FastSteps = 5 };
+        await using var app = new GlanceApp(engine, new Dictionary<string, string?> { ["Glance:Requests:TimeoutSeconds"] = "10" }, time: time);
         using HttpClient client = await app.ReadyClientAsync();
 
-        using HttpResponseMessage response = await Generate(client, "slow", 1);
+        engine.HoldStepsAfter(1);
+        Task<HttpResponseMessage> pending = Generate(client, "slow", 1);
+        await Eventually.TrueAsync(() => engine.StepsEnteredFor(1) == 2, "the request's second step to reach the gate");
+        // Just short of the limit the request goes on: its second step runs and the third begins.
+        time.Advance(limit - TimeSpan.FromMilliseconds(1));
+        engine.HoldStepsAfter(2);
+        await Eventually.TrueAsync(() => engine.StepsEnteredFor(1) == 3 || pending.IsCompleted, "the request's third step to reach the gate");
+        Assert.False(pending.IsCompleted, "The request ended before its time limit.");
+        // The limit passes while the third step is under way: that step finishes and no other begins.
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        engine.OpenGate();
+        using HttpResponseMessage response = await pending.WaitAsync(TimeSpan.FromSeconds(10));
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.GatewayTimeout, "timeout");
-        int stepsTaken = engine.Steps.Count;
-        Assert.InRange(stepsTaken, 1, 19);
+        Assert.Equal(3, engine.StepsEnteredFor(1));
         await Eventually.TrueAsync(() => engine.LiveStates == 0, "the cancelled state to be disposed");
         Assert.DoesNotContain(engine.Calls, call => call.Operation == "decode");
     }
