@@ -9,4 +9,5 @@ root.Subcommands.Add(TrainLoraCommand.Create());
 root.Subcommands.Add(WorldCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(CheckPrecisionCommand.Create());
 return root.Parse(args).Invoke();
