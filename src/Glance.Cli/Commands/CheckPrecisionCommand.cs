@@ -21,7 +21,7 @@ public static class CheckPrecisionCommand
             var precision = TorchRuntime.ResolveDType(result.GetValue(dtype)!, target);
             if (precision is TorchSharp.torch.ScalarType.Float32 or TorchSharp.torch.ScalarType.Float64)
             {
-                output.WriteLine($"{precision} on {target}: nothing to check (auto serves float32 here); pass --dtype bfloat16 to check it anyway.");
+                output.WriteLine($"{precision} on {target}: nothing to check (this is what auto serves in here, or what was asked for); pass --dtype bfloat16 to check that precision.");
                 return 0;
             }
             var results = KernelPrecision.Measure(target, precision);
