@@ -35,7 +35,9 @@ set -euo pipefail
 #     old: exact source text (one line, no escapes; it must occur exactly once in the file)
 #     new: its replacement
 # "tests" restricts the run to the project where the bug lives (api: Glance.Engine.Tests cannot reach Glance.Api;
-# engine: model maths that only the engine tests look at closely); both: the API's real-engine tests may see it.
+# engine: model maths that only the engine tests look at closely); both: the API's real-engine tests may see it
+# (rope-off: the shipped model then draws colours but not positions, which only Glance.Api.Tests notices).
+# --all-tests runs both projects for every mutant, for the thorough answer.
 # ---------------------------------------------------------------------------------------------------------------
 read -r -d '' MUTANT_TABLE <<'TABLE' || true
 guidance-off | engine | src/Glance.Engine/Sampling/Guidance.cs
@@ -83,7 +85,7 @@ modulate-no-one-plus | engine | src/Glance.Engine/Models/Flux/FluxLayers.cs
   old: using var onePlusScale = scale.Plus(1.0);
   new: using var onePlusScale = scale.Plus(0.0);
 
-rope-off | engine | src/Glance.Engine/Models/Flux/FluxLayers.cs
+rope-off | both | src/Glance.Engine/Models/Flux/FluxLayers.cs
   why: FluxOps.Attention attends with the unrotated query and key (rotary position embedding not applied)
   old: var attended = nn.functional.scaled_dot_product_attention(q, k, value);
   new: var attended = nn.functional.scaled_dot_product_attention(query, key, value);
