@@ -310,11 +310,14 @@ internal sealed class EngineWorker(
 
     void End(WorkItem item, WorkResult result)
     {
-        if (!item.Complete(result)) return;
+        if (!item.TryClaimEnd()) return;
+        // Counted before the answer is published: a client that reads /metrics right after its response must find
+        // its own request there.
         IReadOnlyDictionary<string, double> timings = item.Timings.ToMilliseconds();
         metrics.Finished(result.Outcome, timings);
         TimeSpan total = Stopwatch.GetElapsedTime(item.Timings.EnqueuedAt);
         if (result.Outcome == WorkOutcome.Completed) scheduler.RecordLatency(total);
         Log.RequestEnded(logger, item.RequestId, result.Outcome, total.TotalMilliseconds);
+        item.Complete(result);
     }
 }

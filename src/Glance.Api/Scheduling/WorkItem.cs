@@ -69,6 +69,8 @@ internal sealed class WorkItem : IDisposable
     public bool IsCancellationRequested => linked.IsCancellationRequested || IsPastDeadline;
 
     bool IsPastDeadline => time.GetTimestamp() >= deadline;
+    int endClaimed;
+
     public Task<WorkResult> Completion => completion.Task;
     public bool IsCompleted => completion.Task.IsCompleted;
 
@@ -84,6 +86,9 @@ internal sealed class WorkItem : IDisposable
     }
 
     public void Report(WorkProgress report) => progress?.TryWrite(report);
+
+    /// <summary>Claims the ending of this request for one caller: true the first time only.</summary>
+    public bool TryClaimEnd() => Interlocked.Exchange(ref endClaimed, 1) == 0;
 
     /// <summary>Disposes the engine state, if any, and publishes the result; later calls do nothing.</summary>
     public bool Complete(WorkResult result)

@@ -28,8 +28,8 @@ public class ObservabilityTests
         using HttpResponseMessage generated = await client.PostAsync("/generate", GlanceApp.Json(new GenerateRequest("a")));
         Assert.Equal(HttpStatusCode.OK, generated.StatusCode);
 
-        // The worker records a request's metrics just after it hands the request its result, so the response can
-        // arrive first: scrape until everything the request records is there (or the scrape fails, or 10 s pass), then check that scrape.
+        // The worker records a request's metrics before it answers; the scrape is still repeated until everything the
+        // request records is there (or the scrape fails, or 10 s pass), so that no exporter detail can race it, then checked.
         string[] expected =
         [
             .. new[] { "queue", "encode", "slow", "fast", "decode", "png" }.Select(phase =>
