@@ -111,18 +111,21 @@ public class TorchGlanceEngineTests
     /// v_c and the negative prompt's v_n at the step's sigma, comb = v_n + s (v_c - v_n) with the request's scale
     /// (rescaled per token to ||v_c|| when the model asks for it), then x + (sigma_next - sigma) comb in float64.
     /// </summary>
+    /// <remarks>In Glance mode the step runs with the phase's adapter: both rows, prompt and negative prompt, must.</remarks>
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void TrueCfgStepMovesByTheGuidedVelocityOfPromptAndNegativePrompt(bool normRescale)
+    [InlineData(false, SamplingMode.Base)]
+    [InlineData(true, SamplingMode.Base)]
+    [InlineData(false, SamplingMode.Glance)]
+    public void TrueCfgStepMovesByTheGuidedVelocityOfPromptAndNegativePrompt(bool normRescale, SamplingMode samplingMode)
     {
         var config = GlanceModelPresets.Tiny with { Guidance = GlanceModelPresets.Tiny.Guidance with { NormRescale = normRescale } };
-        using var engine = new TorchGlanceEngine(TinyModels.Create(withAdapters: false, config));
+        using var engine = new TorchGlanceEngine(TinyModels.Create(withAdapters: samplingMode == SamplingMode.Glance, config));
         const double scale = 4.5;
-        var spec = Spec(5, "a red circle", SamplingMode.Base, steps: 2) with { NegativePrompt = "blue square", Guidance = scale };
+        var spec = Spec(5, "a red circle", samplingMode, steps: samplingMode == SamplingMode.Base ? 2 : null) with { NegativePrompt = "blue square", Guidance = scale };
         using var state = engine.Start([spec])[0];
         using var start = LatentsOf(state).clone();
         var step = state.NextStep!;
+        Assert.Equal(samplingMode == SamplingMode.Glance ? "slow" : null, step.Adapter);
         engine.RunStep([state]);
 
         using var scope = NewDisposeScope();
@@ -131,6 +134,7 @@ public class TorchGlanceEngineTests
         Tensor Velocity(string prompt)
         {
             using var text = engine.Model.EncodeText([prompt]);
+            using var routing = engine.Model.Transformer.Routing.Route([step.Adapter], engine.Model.Device);
             return engine.Model.PredictVelocity(start.unsqueeze(0), sigma, text, 16, 16)[0];
         }
         static double[][] Rows(Tensor t) => Enumerable.Range(0, (int)t.shape[0]).Select(i => t[i].to(ScalarType.Float64).data<double>().ToArray()).ToArray();
