@@ -19,6 +19,7 @@ internal sealed class WorkItem : IDisposable
     readonly long deadline;
     readonly ChannelWriter<WorkProgress>? progress;
     readonly TaskCompletionSource<WorkResult> completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    int endClaimed;
 
     public WorkItem(
         GenerationSpec spec,
@@ -69,7 +70,6 @@ internal sealed class WorkItem : IDisposable
     public bool IsCancellationRequested => linked.IsCancellationRequested || IsPastDeadline;
 
     bool IsPastDeadline => time.GetTimestamp() >= deadline;
-    int endClaimed;
 
     public Task<WorkResult> Completion => completion.Task;
     public bool IsCompleted => completion.Task.IsCompleted;
