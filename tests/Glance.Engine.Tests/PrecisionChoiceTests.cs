@@ -30,6 +30,30 @@ public sealed class PrecisionChoiceTests
         Assert.Equal(ScalarType.BFloat16, TorchRuntime.ResolveDType("auto", new Device(DeviceType.CUDA), cpuHasNativeBFloat16: false));
 
     [Fact]
+    public void APrecisionServesCorrectlyUnlessAKernelIsWrongAsTheModelsRunIt()
+    {
+        var exact = new KernelPrecisionResult("linear", RelativeError: 1.4e-3, RoundingError: 1.4e-3);
+        var attention = new KernelPrecisionResult("attention", RelativeError: 2.1e-3, RoundingError: 1.4e-3);
+        var rawConvolutionWrong = new KernelPrecisionResult("conv (libtorch)", RelativeError: 0.3, RoundingError: 1.4e-3, AsTheModelsRunIt: false);
+        var modelConvolutionWrong = rawConvolutionWrong with { AsTheModelsRunIt = true };
+
+        Assert.False(attention.IsWrong); // 1.5 roundings: a kernel's own rounding inside, not a fault
+        Assert.True(KernelPrecision.ServesCorrectly([exact, attention]));
+        // A faulty libtorch call the models route around does not cost the precision; one they use does.
+        Assert.True(KernelPrecision.ServesCorrectly([exact, rawConvolutionWrong]));
+        Assert.False(KernelPrecision.ServesCorrectly([exact, modelConvolutionWrong]));
+    }
+
+    [Fact]
+    public void KernelCheckMeasuresEveryKernelAgainstFloat64()
+    {
+        var results = KernelPrecision.Measure(CPU, ScalarType.BFloat16);
+        Assert.Contains(results, r => r.Kernel.StartsWith("conv 3x3 32 -> 3", StringComparison.Ordinal) && !r.AsTheModelsRunIt);
+        Assert.All(results, r => Assert.InRange(r.RoundingError, 1e-4, 1e-2)); // one bfloat16 rounding: about 2^-8 / 3
+        Assert.All(results.Where(r => r.AsTheModelsRunIt), r => Assert.True(r.RelativeError > 0, r.Kernel));
+    }
+
+    [Fact]
     public void ExplicitChoicesIgnoreTheHost()
     {
         Assert.Equal(ScalarType.Float32, TorchRuntime.ResolveDType("float32", CPU, cpuHasNativeBFloat16: true));

@@ -18,7 +18,8 @@ public static class CheckPrecisionCommand
         {
             var output = result.InvocationConfiguration.Output;
             var target = TorchRuntime.ResolveDevice(result.GetValue(device)!);
-            var precision = TorchRuntime.ResolveDType(result.GetValue(dtype)!, target);
+            // The unverified choice: this command is how the verification is seen.
+            var precision = TorchRuntime.ResolveDType(result.GetValue(dtype)!, target, CpuFeatures.HasNativeBFloat16);
             if (precision is TorchSharp.torch.ScalarType.Float32 or TorchSharp.torch.ScalarType.Float64)
             {
                 output.WriteLine($"{precision} on {target}: nothing to check (this is what auto serves in here, or what was asked for); pass --dtype bfloat16 to check that precision.");
@@ -33,10 +34,10 @@ public static class CheckPrecisionCommand
                     $"{r.Kernel,-42} {r.RelativeError,10:E2} {r.RoundingError,10:E2} {r.Ratio,7:F2}{(r.IsWrong ? "  WRONG" : "")}"));
             }
             // The raw libtorch rows may be wrong on some CPUs; what matters for serving is the models' own path.
-            var servingWrong = results.Where(r => r.IsWrong && !r.Kernel.EndsWith("(libtorch)", StringComparison.Ordinal)).ToList();
-            output.WriteLine(servingWrong.Count == 0
+            var servingWrong = results.Where(r => r.IsWrong && r.AsTheModelsRunIt).ToList();
+            output.WriteLine(KernelPrecision.ServesCorrectly(results)
                 ? "every kernel as the models run it is within rounding"
-                : $"WRONG as the models run them: {string.Join(", ", servingWrong.Select(r => r.Kernel))}; serve in float32 (--dtype float32 / Glance:Model:DType) on this machine");
+                : $"WRONG as the models run them: {string.Join(", ", servingWrong.Select(r => r.Kernel))}; precision auto serves float32 on this machine");
             return servingWrong.Count == 0 ? 0 : 1;
         });
         return command;

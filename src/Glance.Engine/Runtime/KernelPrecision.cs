@@ -8,7 +8,8 @@ namespace Glance.Engine.Runtime;
 /// <summary>One kernel's error in a reduced precision against float64 on the same (already rounded) inputs.</summary>
 /// <param name="RelativeError">mean |y - exact| / mean |exact|.</param>
 /// <param name="RoundingError">The same for the exact result merely rounded to the precision: what one rounding costs.</param>
-public sealed record KernelPrecisionResult(string Kernel, double RelativeError, double RoundingError)
+/// <param name="AsTheModelsRunIt">False for a raw libtorch call that the models route around (shown for comparison).</param>
+public sealed record KernelPrecisionResult(string Kernel, double RelativeError, double RoundingError, bool AsTheModelsRunIt = true)
 {
     /// <summary>Error in units of one output rounding: about 1 for a correct kernel.</summary>
     public double Ratio => RelativeError / RoundingError;
@@ -24,6 +25,22 @@ public sealed record KernelPrecisionResult(string Kernel, double RelativeError, 
 /// </summary>
 public static class KernelPrecision
 {
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Device, ScalarType DType), bool> Verified = new();
+
+    /// <summary>Whether every kernel, as the models run it, is within a few roundings: the precision serves correct images.</summary>
+    public static bool ServesCorrectly(IEnumerable<KernelPrecisionResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        return !results.Any(r => r.AsTheModelsRunIt && r.IsWrong);
+    }
+
+    /// <summary><see cref="ServesCorrectly"/> for this device and precision, measured once per process (about a second on a CPU).</summary>
+    public static bool IsVerified(Device device, ScalarType dtype)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        return Verified.GetOrAdd((device.ToString(), dtype), _ => ServesCorrectly(Measure(device, dtype)));
+    }
+
     public static IReadOnlyList<KernelPrecisionResult> Measure(Device device, ScalarType dtype, long seed = 1)
     {
         ArgumentNullException.ThrowIfNull(device);
@@ -33,7 +50,7 @@ public static class KernelPrecision
 
         Tensor Random(params long[] shape) => randn(shape, generator: generator).to(dtype).to(device);
 
-        void Check(string kernel, Func<Tensor, Tensor> op, Tensor input)
+        void Check(string kernel, Func<Tensor, Tensor> op, Tensor input, bool asTheModelsRunIt = true)
         {
             using var scope = NewDisposeScope();
             var exact = op(input.to(ScalarType.Float64));
@@ -43,7 +60,8 @@ public static class KernelPrecision
             results.Add(new KernelPrecisionResult(
                 kernel,
                 actual.sub(exact).abs().mean().item<double>() / scale,
-                rounded.sub(exact).abs().mean().item<double>() / scale));
+                rounded.sub(exact).abs().mean().item<double>() / scale,
+                asTheModelsRunIt));
         }
 
         foreach (long k in new long[] { 64, 768, 3072 })
@@ -65,7 +83,7 @@ public static class KernelPrecision
             conv.weight.copy_(Random(outChannels, 32, 3, 3).DividedBy(Math.Sqrt(9 * 32)));
             var input = Random(1, 32, 32, 32);
             Check($"conv 3x3 32 -> {outChannels} (libtorch)",
-                x => nn.functional.conv2d(x, conv.weight.to(x.dtype), conv.bias!.to(x.dtype), padding: [1, 1]), input);
+                x => nn.functional.conv2d(x, conv.weight.to(x.dtype), conv.bias!.to(x.dtype), padding: [1, 1]), input, asTheModelsRunIt: false);
             // The path the autoencoders take: the same layer through ConvolutionPrecision.
             Check($"conv 3x3 32 -> {outChannels} (as the models run it)",
                 x => x.dtype == ScalarType.Float64

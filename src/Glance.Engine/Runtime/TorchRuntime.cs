@@ -23,10 +23,16 @@ public static class TorchRuntime
 
     /// <summary>
     /// float32, bfloat16, float16 (CUDA only), or auto: bfloat16 on CUDA and on CPUs with native bfloat16 (there it
-    /// ran glance-mini about 1.5x faster with the same held-out accuracy), float32 on other CPUs.
+    /// ran glance-mini about 1.6x faster with images within rounding of float32), float32 on other CPUs, and float32
+    /// wherever a kernel the models use turns out wrong in bfloat16 on this machine (<see cref="KernelPrecision"/>,
+    /// checked once per process: docs/precision.md records a CPU whose bfloat16 convolution was).
     /// </summary>
-    public static ScalarType ResolveDType(string requested, Device device) =>
-        ResolveDType(requested, device, CpuFeatures.HasNativeBFloat16);
+    public static ScalarType ResolveDType(string requested, Device device)
+    {
+        var dtype = ResolveDType(requested, device, CpuFeatures.HasNativeBFloat16);
+        bool auto = requested.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase);
+        return auto && dtype != ScalarType.Float32 && !KernelPrecision.IsVerified(device, dtype) ? ScalarType.Float32 : dtype;
+    }
 
     public static ScalarType ResolveDType(string requested, Device device, bool cpuHasNativeBFloat16)
     {
