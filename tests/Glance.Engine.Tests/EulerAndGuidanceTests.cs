@@ -70,12 +70,7 @@ public class EulerAndGuidanceTests
                 // float32 inputs, as the function receives them
                 double[] c = Enumerable.Range(0, features).Select(f => (double)(float)Cond(b, t, f)).ToArray();
                 double[] n = Enumerable.Range(0, features).Select(f => (double)(float)Neg(b, t, f)).ToArray();
-                double[] comb = c.Select((cv, f) => n[f] + scales[b] * (cv - n[f])).ToArray();
-                if (normRescale)
-                {
-                    double ratio = Math.Sqrt(c.Sum(v => v * v)) / Math.Sqrt(comb.Sum(v => v * v));
-                    comb = comb.Select(v => v * ratio).ToArray();
-                }
+                double[] comb = Reference.GuidanceReference.Combine(c, n, scales[b], normRescale);
                 for (int f = 0; f < features; f++)
                     Assert.Equal(comb[f], combined[b, t, f].item<float>(), 4);
             }

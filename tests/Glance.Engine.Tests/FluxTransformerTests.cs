@@ -164,15 +164,13 @@ public class FluxTransformerTests
         var actual = inputs.RunOn(model);
 
         var reference = new Reference.FluxReference(model.state_dict(), config.HiddenSize, config.NumHeads, config.AxesDim, config.Theta);
-        static double[][] Rows(Tensor t) => Enumerable.Range(0, (int)t.shape[0])
-            .Select(i => t[i].to(ScalarType.Float64).data<double>().ToArray()).ToArray();
         for (int b = 0; b < 2; b++)
         {
             var expected = reference.Forward(
-                Rows(inputs.Img[b]), Rows(inputs.ImgIds[0]), Rows(inputs.Txt[b]), Rows(inputs.TxtIds[0]),
+                Reference.TensorRows.Of(inputs.Img[b]), Reference.TensorRows.Of(inputs.ImgIds[0]), Reference.TensorRows.Of(inputs.Txt[b]), Reference.TensorRows.Of(inputs.TxtIds[0]),
                 inputs.Timesteps[b].to(ScalarType.Float64).item<double>(), inputs.Y[b].to(ScalarType.Float64).data<double>().ToArray(),
                 guidanceEmbed ? inputs.Guidance![b].to(ScalarType.Float64).item<double>() : null);
-            var row = Rows(actual[b]);
+            var row = Reference.TensorRows.Of(actual[b]);
             double largest = expected.SelectMany(r => r).Max(Math.Abs);
             double worst = expected.SelectMany((r, i) => r.Select((v, j) => Math.Abs(v - row[i][j]))).Max();
             Assert.True(worst <= 1e-4 * largest, $"sample {b}: largest difference {worst:E2} against outputs up to {largest:E2}");

@@ -82,13 +82,11 @@ public static class KernelPrecision
             using var conv = nn.Conv2d(32, outChannels, 3, padding: 1, dtype: dtype, device: device);
             conv.weight.copy_(Random(outChannels, 32, 3, 3).DividedBy(Math.Sqrt(9 * 32)));
             var input = Random(1, 32, 32, 32);
-            Check($"conv 3x3 32 -> {outChannels} (libtorch)",
-                x => nn.functional.conv2d(x, conv.weight.to(x.dtype), conv.bias!.to(x.dtype), padding: [1, 1]), input, asTheModelsRunIt: false);
-            // The path the autoencoders take: the same layer through ConvolutionPrecision.
+            Tensor Libtorch(Tensor x) => nn.functional.conv2d(x, conv.weight.to(x.dtype), conv.bias!.to(x.dtype), padding: [1, 1]);
+            Check($"conv 3x3 32 -> {outChannels} (libtorch)", Libtorch, input, asTheModelsRunIt: false);
+            // The path the autoencoders take: the same layer through ConvolutionPrecision (float64 stays the reference).
             Check($"conv 3x3 32 -> {outChannels} (as the models run it)",
-                x => x.dtype == ScalarType.Float64
-                    ? nn.functional.conv2d(x, conv.weight.to(x.dtype), conv.bias!.to(x.dtype), padding: [1, 1])
-                    : ConvolutionPrecision.Forward(conv, x), input);
+                x => x.dtype == ScalarType.Float64 ? Libtorch(x) : ConvolutionPrecision.Forward(conv, x), input);
         }
         using (var pointwise = nn.Conv2d(32, 3, 1, dtype: dtype, device: device))
         {
