@@ -81,6 +81,7 @@ public static class KernelPrecision
         {
             using var conv = nn.Conv2d(32, outChannels, 3, padding: 1, dtype: dtype, device: device);
             conv.weight.copy_(Random(outChannels, 32, 3, 3).DividedBy(Math.Sqrt(9 * 32)));
+            conv.bias!.copy_(Random(outChannels).DividedBy(10.0)); // from the seeded generator, not the module's global draw
             var input = Random(1, 32, 32, 32);
             Tensor Libtorch(Tensor x) => nn.functional.conv2d(x, conv.weight.to(x.dtype), conv.bias!.to(x.dtype), padding: [1, 1]);
             Check($"conv 3x3 32 -> {outChannels} (libtorch)", Libtorch, input, asTheModelsRunIt: false);
@@ -91,6 +92,7 @@ public static class KernelPrecision
         using (var pointwise = nn.Conv2d(32, 3, 1, dtype: dtype, device: device))
         {
             pointwise.weight.copy_(Random(3, 32, 1, 1).DividedBy(Math.Sqrt(32)));
+            pointwise.bias!.copy_(Random(3).DividedBy(10.0));
             Check("conv 1x1 32 -> 3", x => nn.functional.conv2d(x, pointwise.weight.to(x.dtype), pointwise.bias!.to(x.dtype)), Random(1, 32, 32, 32));
         }
         return results;
