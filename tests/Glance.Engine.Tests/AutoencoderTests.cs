@@ -1,3 +1,4 @@
+using Glance.Engine.Models.Flux;
 using Glance.Engine.Runtime;
 using Glance.Engine.Models;
 using TorchSharp;

@@ -1,3 +1,5 @@
+using Glance.Engine.Models.Flux;
+using Glance.Engine.Models.T5;
 using Glance.Engine.Runtime;
 using Glance.Engine.Checkpoints;
 using Glance.Engine.Models;

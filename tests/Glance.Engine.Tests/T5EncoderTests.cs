@@ -1,3 +1,4 @@
+using Glance.Engine.Models.T5;
 using Glance.Engine.Runtime;
 using Glance.Engine.Text;
 using static TorchSharp.torch;

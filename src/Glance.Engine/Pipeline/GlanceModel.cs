@@ -1,3 +1,4 @@
+using Glance.Engine.Models.T5;
 using Glance.Engine.Checkpoints;
 using Glance.Engine.Latents;
 using Glance.Engine.Lora;

@@ -1,3 +1,4 @@
+using Glance.Engine.Models.T5;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Glance.Engine.Models;

@@ -1,3 +1,4 @@
+using Glance.Engine.Models.T5;
 using Glance.Engine.Models;
 using Glance.Engine.Models.Flux;
 using Glance.Engine.Sampling;

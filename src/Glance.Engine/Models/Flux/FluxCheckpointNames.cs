@@ -1,9 +1,9 @@
+using Glance.Engine.Models.Flux;
 using System.Runtime.CompilerServices;
 using Glance.Engine.Lora;
-using Glance.Engine.Models.Flux;
 using static TorchSharp.torch;
 
-namespace Glance.Engine.Checkpoints;
+namespace Glance.Engine.Models.Flux;
 
 /// <summary>How a FLUX.1 file names its transformer weights.</summary>
 public enum FluxCheckpointLayout

@@ -1,9 +1,11 @@
+using Glance.Engine.Models.Flux;
+using Glance.Engine.Models;
 using Glance.Engine.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Glance.Engine.Models;
+namespace Glance.Engine.Models.Flux;
 
 /// <summary>
 /// Shape of the FLUX-style KL autoencoder (BFL layout). <see cref="ChMult"/> has one entry per resolution level;

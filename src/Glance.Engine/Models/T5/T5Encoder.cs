@@ -3,7 +3,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Glance.Engine.Text;
+namespace Glance.Engine.Models.T5;
 
 /// <summary>Shape of a T5 v1.1 encoder (gated-GELU feed-forward, RMSNorm, relative position buckets, no biases).</summary>
 public sealed record T5Config(
