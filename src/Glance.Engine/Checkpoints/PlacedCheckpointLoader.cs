@@ -16,6 +16,14 @@ public static class PlacedCheckpointLoader
     /// <summary>A format's key mapping: placements for a checkpoint key (empty: deliberately skipped), null for an unknown key.</summary>
     public delegate IReadOnlyList<TensorPlacement>? KeyMapping(string checkpointKey, long[] shape);
 
+    /// <summary>The identity mapping: a key the module has goes to itself; any other key is unknown.</summary>
+    public static KeyMapping SameKeys(nn.Module module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        var keys = module.state_dict().Keys.ToHashSet(StringComparer.Ordinal);
+        return (key, _) => keys.Contains(key) ? [new TensorPlacement(key)] : null;
+    }
+
     sealed record Copy(SafetensorsEntry Entry, TensorPlacement Placement, long Rows);
 
     /// <param name="module">Receives the weights; built with the checkpoint's architecture, in the target dtype and device.</param>

@@ -3,8 +3,10 @@ using Glance.Engine.Checkpoints;
 using Glance.Engine.Latents;
 using Glance.Engine.Lora;
 using Glance.Engine.Models;
+using Glance.Engine.Models.Clip;
 using Glance.Engine.Models.Flux;
 using Glance.Engine.Runtime;
+using Glance.Engine.Serving;
 using Glance.Engine.Text;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -13,9 +15,10 @@ namespace Glance.Engine.Pipeline;
 
 /// <summary>
 /// A text-to-image model bundle: FLUX-architecture transformer, FLUX-architecture autoencoder, T5-architecture
-/// text encoder and its tokenizer, on one device in one precision. Its tensor methods must be called from
-/// the thread that owns the model. A model folder holds config.json, transformer.safetensors,
-/// ae.safetensors, text_encoder.safetensors, the tokenizer file and adapters/NAME.safetensors.
+/// text encoder and its tokenizer (plus, for FLUX.1, CLIP's text model for the pooled vector), on one device in one
+/// precision. Its tensor methods must be called from the thread that owns the model. It loads from our own model
+/// folder (config.json, transformer.safetensors, ae.safetensors, text_encoder.safetensors, the tokenizer file and
+/// adapters/NAME.safetensors) or from an unmodified FLUX.1 snapshot (see <see cref="FluxSnapshot"/>).
 /// </summary>
 public sealed class GlanceModel : IDisposable
 {
@@ -29,20 +32,27 @@ public sealed class GlanceModel : IDisposable
     readonly List<string> _adapters = [];
     long _mergedCacheBudgetBytes = new EngineOptions().MergedAdapterCacheMiB * 1024L * 1024L;
 
-    GlanceModel(GlanceModelConfig config, ITextTokenizer tokenizer, Device device, ScalarType dtype)
+    internal GlanceModel(GlanceModelConfig config, ITextTokenizer tokenizer, ITextTokenizer? pooledTokenizer, Device device, ScalarType dtype)
     {
         Config = config.Validate();
+        if (tokenizer.VocabSize > config.TextEncoder.VocabSize)
+            throw new ArgumentException($"The tokenizer has {tokenizer.VocabSize} ids; the text encoder's vocabulary has {config.TextEncoder.VocabSize}.");
+        if ((config.PooledTextEncoder is null) != (pooledTokenizer is null))
+            throw new ArgumentException($"A CLIP text encoder and its tokenizer come together; received encoder {(config.PooledTextEncoder is null ? "none" : "set")} and tokenizer {(pooledTokenizer is null ? "none" : "set")}.");
+        if (pooledTokenizer is not null && pooledTokenizer.VocabSize > config.PooledTextEncoder!.VocabSize)
+            throw new ArgumentException($"The CLIP tokenizer has {pooledTokenizer.VocabSize} ids; the CLIP text encoder's vocabulary has {config.PooledTextEncoder.VocabSize}.");
         Tokenizer = tokenizer;
+        PooledTokenizer = pooledTokenizer;
         Device = device;
         DType = dtype;
         Transformer = new FluxTransformer(config.Transformer, dtype, device);
         Autoencoder = new AutoEncoder(config.Autoencoder, dtype, device);
         TextEncoder = new T5Encoder(config.TextEncoder, dtype, device);
-        if (tokenizer.VocabSize > config.TextEncoder.VocabSize)
-            throw new ArgumentException($"The tokenizer has {tokenizer.VocabSize} ids; the text encoder's vocabulary has {config.TextEncoder.VocabSize}.");
+        PooledTextEncoder = config.PooledTextEncoder is { } clip ? new ClipTextModel(clip, dtype, device) : null;
         Transformer.eval();
         Autoencoder.eval();
         TextEncoder.eval();
+        PooledTextEncoder?.eval();
     }
 
     public GlanceModelConfig Config { get; }
@@ -50,6 +60,11 @@ public sealed class GlanceModel : IDisposable
     public AutoEncoder Autoencoder { get; }
     public T5Encoder TextEncoder { get; }
     public ITextTokenizer Tokenizer { get; }
+
+    /// <summary>CLIP's text model, whose pooler output is the pooled vector (FLUX.1); null when the T5 mean serves.</summary>
+    public ClipTextModel? PooledTextEncoder { get; }
+
+    public ITextTokenizer? PooledTokenizer { get; }
     public Device Device { get; }
     public ScalarType DType { get; }
 
@@ -62,14 +77,28 @@ public sealed class GlanceModel : IDisposable
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(tokenizer);
         random.manual_seed(seed);
-        return new GlanceModel(config, tokenizer, device, dtype);
+        return new GlanceModel(config, tokenizer, null, device, dtype);
     }
 
-    /// <summary>Loads a model folder, strictly: every key present, none unexpected; attaches its adapters.</summary>
+    /// <summary>A model with fresh weights and a CLIP tokenizer for a config with a CLIP text encoder (tests, fixtures).</summary>
+    public static GlanceModel Create(GlanceModelConfig config, ITextTokenizer tokenizer, ITextTokenizer pooledTokenizer, Device device, ScalarType dtype, long seed)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(pooledTokenizer);
+        random.manual_seed(seed);
+        return new GlanceModel(config, tokenizer, pooledTokenizer, device, dtype);
+    }
+
+    /// <summary>
+    /// Loads a model folder, strictly (every key present, none unexpected): an unmodified FLUX.1 snapshot when the folder
+    /// has a model_index.json, else our own format, whose adapters/ it attaches.
+    /// </summary>
     public static GlanceModel Load(string folder, EngineOptions options, double? adapterScale = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Model folder '{folder}' does not exist.");
+        if (FluxSnapshot.PipelineClassOf(folder) is not null) return FluxSnapshotLoading.Load(FluxSnapshot.Open(folder), options);
         var config = GlanceModelConfig.Load(Path.Combine(folder, GlanceModelConfig.FileName));
         var device = TorchRuntime.ResolveDevice(options.Device);
         var dtype = TorchRuntime.ResolveDType(options.DType, device);
@@ -77,7 +106,7 @@ public sealed class GlanceModel : IDisposable
             ? WordTokenizer.Load(Path.Combine(folder, WordVocabularyFile))
             : T5SentencePieceTokenizer.Load(Path.Combine(folder, SentencePieceFile));
 
-        var model = new GlanceModel(config, tokenizer, device, dtype)
+        var model = new GlanceModel(config, tokenizer, null, device, dtype)
         {
             _mergedCacheBudgetBytes = options.MergedAdapterCacheMiB * 1024L * 1024L,
         };
@@ -155,16 +184,48 @@ public sealed class GlanceModel : IDisposable
         foreach (var layer in layers) layer.CacheMergedWeights = UsesMergedWeightCache && layer.AdapterNames.Count > 0;
     }
 
-    /// <summary>Encodes prompts in one batch: context [B, MaxTextTokens, D] and the masked mean as pooled vector.</summary>
+    internal long MergedCacheBudgetBytes
+    {
+        set => _mergedCacheBudgetBytes = value;
+    }
+
+    /// <summary>
+    /// Encodes prompts in one batch: T5 context [B, MaxTextTokens, D] and the pooled vector, CLIP's pooler output over
+    /// its own tokens when the model has CLIP, else the masked mean of the context.
+    /// </summary>
     public TextConditioning EncodeText(IReadOnlyList<string> prompts)
     {
         ArgumentNullException.ThrowIfNull(prompts);
         using var scope = NewDisposeScope();
         var (ids, mask) = TokenBatch.Encode(Tokenizer, prompts, Config.MaxTextTokens).ToTensors(Device);
-        var context = TextEncoder.Forward(ids, mask);
-        var weights = mask.to(context.dtype).unsqueeze(-1);
-        var pooled = context.mul(weights).sum(1).div(weights.sum(1).ClampedBelow(1));
+        var context = TextEncoder.Forward(ids, Config.MaskTextPadding ? mask : null);
+        Tensor pooled;
+        if (PooledTextEncoder is { } clip)
+        {
+            var (clipIds, _) = TokenBatch.Encode(PooledTokenizer!, prompts, clip.Config.MaxPositionEmbeddings).ToTensors(Device);
+            pooled = clip.Forward(clipIds).Pooled;
+        }
+        else
+        {
+            var weights = mask.to(context.dtype).unsqueeze(-1);
+            pooled = context.mul(weights).sum(1).div(weights.sum(1).ClampedBelow(1));
+        }
         return new TextConditioning(context.MoveToOuterDisposeScope(), pooled.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The encoders that would cut this text, with its token count and what they keep (no tensors involved).</summary>
+    public IReadOnlyList<PromptTruncation> Truncations(string field, string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var cuts = new List<PromptTruncation>(2);
+        int t5 = Tokenizer.Encode(text).Count;
+        if (t5 > Config.MaxTextTokens) cuts.Add(new PromptTruncation(field, "t5", t5, Config.MaxTextTokens));
+        if (PooledTextEncoder is { } clip && PooledTokenizer is { } clipTokenizer)
+        {
+            int tokens = clipTokenizer.Encode(text).Count;
+            if (tokens > clip.Config.MaxPositionEmbeddings) cuts.Add(new PromptTruncation(field, "clip", tokens, clip.Config.MaxPositionEmbeddings));
+        }
+        return cuts;
     }
 
     /// <summary>Velocity prediction for packed latents [B, L, C] at per-sample sigmas [B].</summary>
@@ -230,5 +291,6 @@ public sealed class GlanceModel : IDisposable
         Transformer.Dispose();
         Autoencoder.Dispose();
         TextEncoder.Dispose();
+        PooledTextEncoder?.Dispose();
     }
 }

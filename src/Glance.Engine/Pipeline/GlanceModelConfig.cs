@@ -2,6 +2,7 @@ using Glance.Engine.Models.T5;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Glance.Engine.Models;
+using Glance.Engine.Models.Clip;
 using Glance.Engine.Models.Flux;
 using Glance.Engine.Sampling;
 using Glance.Engine.Text;
@@ -14,8 +15,11 @@ namespace Glance.Engine.Pipeline;
 public sealed record GuidanceConfig(bool TrueCfg, double DefaultScale, double MaxScale, bool NormRescale = false);
 
 /// <summary>
-/// Everything needed to build a text-to-image model bundle: the three networks, the tokenizer, the sampler
-/// schedule and serving defaults. Stored as config.json beside the weights of a model folder.
+/// Everything needed to build a text-to-image model bundle: the networks, the tokenizer, the sampler schedule and
+/// serving defaults. Stored as config.json beside the weights of a model folder; a FLUX.1 snapshot's is composed from
+/// its own files. The pooled vector is the CLIP pooler output when <see cref="PooledTextEncoder"/> is set (FLUX.1),
+/// else the masked mean of the T5 states (glance-mini). <see cref="MaskTextPadding"/> off means the T5 encoder sees
+/// its padding, as FLUX.1 was trained.
 /// </summary>
 public sealed record GlanceModelConfig(
     string Name,
@@ -32,7 +36,9 @@ public sealed record GlanceModelConfig(
     int MaxSize,
     int DefaultBaseSteps = 50,
     int MaxBaseSteps = 100,
-    int MaxPromptLength = 500)
+    int MaxPromptLength = 500,
+    ClipTextConfig? PooledTextEncoder = null,
+    bool MaskTextPadding = true)
 {
     public const string FileName = "config.json";
     public const string WordTokenizerKind = "word";
@@ -58,10 +64,12 @@ public sealed record GlanceModelConfig(
             throw new ArgumentException($"Transformer InChannels is {Transformer.InChannels}; the autoencoder's {Autoencoder.ZChannels} latent channels packed 2x2 need {Autoencoder.ZChannels * 4}.");
         if (Transformer.ContextInDim != TextEncoder.DModel)
             throw new ArgumentException($"Transformer ContextInDim is {Transformer.ContextInDim}; the text encoder's DModel is {TextEncoder.DModel}.");
-        if (Transformer.VecInDim != TextEncoder.DModel)
-            throw new ArgumentException($"Transformer VecInDim is {Transformer.VecInDim}; the pooled text vector (mean of the text encoder states) has {TextEncoder.DModel}.");
-        if (Transformer.GuidanceEmbed == Guidance.TrueCfg)
-            throw new ArgumentException($"A model uses either true CFG or a guidance embedding; received TrueCfg={Guidance.TrueCfg}, GuidanceEmbed={Transformer.GuidanceEmbed}.");
+        PooledTextEncoder?.Validate();
+        int pooled = PooledTextEncoder?.HiddenSize ?? TextEncoder.DModel;
+        if (Transformer.VecInDim != pooled)
+            throw new ArgumentException($"Transformer VecInDim is {Transformer.VecInDim}; the pooled text vector ({(PooledTextEncoder is null ? "mean of the text encoder states" : "CLIP pooler output")}) has {pooled}.");
+        if (Transformer.GuidanceEmbed && Guidance.TrueCfg)
+            throw new ArgumentException($"A model uses true CFG or a guidance embedding, not both; received TrueCfg={Guidance.TrueCfg}, GuidanceEmbed={Transformer.GuidanceEmbed}.");
         if (Tokenizer is not (WordTokenizerKind or SentencePieceTokenizerKind))
             throw new ArgumentException($"Tokenizer must be '{WordTokenizerKind}' (vocab.txt) or '{SentencePieceTokenizerKind}' (spiece.model); received '{Tokenizer}'.");
         if (MaxTextTokens < 2) throw new ArgumentException($"MaxTextTokens must be at least 2; received {MaxTextTokens}.");

@@ -15,4 +15,7 @@ public sealed record EngineOptions
     /// and every batch takes the routed low-rank path.
     /// </summary>
     public int MergedAdapterCacheMiB { get; init; } = 512;
+
+    /// <summary>T5 tokens a FLUX.1 model reads (at most 512); unset: 512 for dev, 256 for schnell, as each was trained.</summary>
+    public int? MaxSequenceLength { get; init; }
 }

@@ -19,6 +19,9 @@ public abstract class GenerationState : IDisposable
     public GenerationSpec Spec { get; }
     public IReadOnlyList<PlannedStep> Plan { get; }
 
+    /// <summary>The encoders that cut this request's prompts (none when everything fitted).</summary>
+    public IReadOnlyList<PromptTruncation> Truncations { get; init; } = [];
+
     /// <summary>Index into <see cref="Plan"/> of the next step to run; equals Plan.Count once denoised.</summary>
     public int StepIndex { get; private set; }
 

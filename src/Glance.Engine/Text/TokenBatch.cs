@@ -11,8 +11,9 @@ public sealed class TokenBatch
     readonly long[] _ids;
     readonly long[] _mask;
 
-    TokenBatch(int batchSize, int length, long[] ids, long[] mask)
+    TokenBatch(int batchSize, int length, long[] ids, long[] mask, int[] tokenCounts)
     {
+        TokenCounts = tokenCounts;
         BatchSize = batchSize;
         Length = length;
         _ids = ids;
@@ -24,16 +25,21 @@ public sealed class TokenBatch
     public IReadOnlyList<long> Ids => _ids;
     public IReadOnlyList<long> Mask => _mask;
 
+    /// <summary>Each row's token count before truncation; a row was cut where it exceeds <see cref="Length"/>.</summary>
+    public IReadOnlyList<int> TokenCounts { get; }
+
     public static TokenBatch Create(IReadOnlyList<IReadOnlyList<int>> sequences, int length, int padId, int eosId)
     {
         ArgumentNullException.ThrowIfNull(sequences);
         if (length <= 0) throw new ArgumentOutOfRangeException(nameof(length), length, "expected a positive token length");
         var ids = new long[sequences.Count * length];
         var mask = new long[sequences.Count * length];
+        var counts = new int[sequences.Count];
         for (int row = 0; row < sequences.Count; row++)
         {
             var sequence = sequences[row] ?? throw new ArgumentException($"Sequence {row} is null.", nameof(sequences));
             int kept = Math.Min(sequence.Count, length);
+            counts[row] = sequence.Count;
             int offset = row * length;
             for (int i = 0; i < length; i++)
             {
@@ -42,7 +48,7 @@ public sealed class TokenBatch
             }
             if (sequence.Count > length) ids[offset + length - 1] = eosId;
         }
-        return new TokenBatch(sequences.Count, length, ids, mask);
+        return new TokenBatch(sequences.Count, length, ids, mask, counts);
     }
 
     public static TokenBatch Encode(ITextTokenizer tokenizer, IEnumerable<string> texts, int length)
