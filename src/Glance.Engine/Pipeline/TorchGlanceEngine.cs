@@ -24,7 +24,14 @@ public sealed class TorchGlanceEngine : IGlanceEngine
             c.Name, model.Device.ToString(), model.DType.ToString(),
             c.DefaultWidth, c.DefaultHeight, c.MinSize, c.MaxSize, c.PixelsPerToken,
             c.Guidance.DefaultScale, c.Guidance.MaxScale, c.DefaultBaseSteps, c.MaxBaseSteps, c.MaxPromptLength,
-            model.Adapters);
+            model.Adapters, GlanceNoteFor(model.Adapters));
+    }
+
+    static string? GlanceNoteFor(IReadOnlyList<string> adapters)
+    {
+        var missing = new[] { PlanBuilder.SlowPhase, PlanBuilder.FastPhase }.Where(a => !adapters.Contains(a)).ToArray();
+        return missing.Length == 0 ? null
+            : $"Glance mode runs the Glance plan without the {string.Join(" and ", missing)} adapter{(missing.Length > 1 ? "s" : "")} (not configured): the same 10 steps on the base weights.";
     }
 
     public GlanceModel Model { get; }
@@ -39,17 +46,21 @@ public sealed class TorchGlanceEngine : IGlanceEngine
     public void WarmUp()
     {
         var glance = new GenerationSpec("warm-up", null, Description.MinSize, Description.MinSize, 0, SamplingMode.Glance);
-        bool hasAdapters = PlanFor(glance).Phases.All(phase => phase.Adapter is null || Model.Adapters.Contains(phase.Adapter));
+        bool hasAdapters = PlanFor(glance).Phases.Any(phase => phase.Adapter is not null);
         GenerationRunner.Generate(this, hasAdapters ? glance : glance with { Mode = SamplingMode.Base, Steps = 1 });
     }
 
-    /// <summary>The plan a spec runs: the Glance plan (Slow then Fast adapter) or an N-step base plan.</summary>
+    /// <summary>
+    /// The plan a spec runs: the Glance plan (Slow then Fast adapter; a phase whose adapter the model lacks runs on the
+    /// base weights) or an N-step base plan.
+    /// </summary>
     public SamplingPlan PlanFor(GenerationSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
         int seqLen = Model.ImageSeqLen(spec.Width, spec.Height);
+        string? Attached(string adapter) => Model.Adapters.Contains(adapter) ? adapter : null;
         return spec.Mode == SamplingMode.Glance
-            ? PlanBuilder.Glance(Model.Config.Schedule, seqLen)
+            ? PlanBuilder.Glance(Model.Config.Schedule, seqLen, Attached(PlanBuilder.SlowPhase), Attached(PlanBuilder.FastPhase))
             : PlanBuilder.Base(Model.Config.Schedule, seqLen, spec.Steps ?? Model.Config.DefaultBaseSteps);
     }
 
@@ -89,7 +100,9 @@ public sealed class TorchGlanceEngine : IGlanceEngine
                 negativeRow++;
             }
             var noise = Model.Noise(spec.Seed, spec.Width, spec.Height).DetachFromDisposeScope();
-            states.Add(new TorchGenerationState(this, spec, plan.Steps(), noise, conditional, negative, guidance[i]));
+            var truncations = Model.Truncations("prompt", spec.Prompt);
+            if (needsNegative[i]) truncations = [.. truncations, .. Model.Truncations("negative_prompt", spec.NegativePrompt ?? "")];
+            states.Add(new TorchGenerationState(this, spec, plan.Steps(), noise, conditional, negative, guidance[i]) { Truncations = truncations });
         }
         TorchRuntime.Synchronize(Model.Device);
         return states;

@@ -1,6 +1,9 @@
 namespace Glance.Engine.Serving;
 
-/// <summary>What a loaded engine accepts, used to validate requests before they reach it.</summary>
+/// <summary>
+/// What a loaded engine accepts, used to validate requests before they reach it. <see cref="GlanceNote"/> says how
+/// Glance mode runs when an adapter of its plan is missing (it then runs that phase on the base weights).
+/// </summary>
 public sealed record EngineDescription(
     string ModelName,
     string Device,
@@ -15,4 +18,5 @@ public sealed record EngineDescription(
     int DefaultBaseSteps,
     int MaxBaseSteps,
     int MaxPromptLength,
-    IReadOnlyList<string> Adapters);
+    IReadOnlyList<string> Adapters,
+    string? GlanceNote = null);
