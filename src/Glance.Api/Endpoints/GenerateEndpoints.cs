@@ -16,6 +16,9 @@ internal static class GenerateEndpoints
 {
     public const string SeedHeader = "X-Glance-Seed";
 
+    /// <summary>Present when a text encoder cut the prompt: "FIELD ENCODER KEPT/TOKENS" entries, comma-separated.</summary>
+    public const string TruncationHeader = "X-Glance-Prompt-Truncated";
+
     public static IEndpointRouteBuilder MapGenerateEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapPost("/generate", GenerateAsync)
@@ -25,7 +28,7 @@ internal static class GenerateEndpoints
             .WithDescription(
                 "Returns image/png by default, or with 'Accept: application/json' a JSON body with the base64 PNG, seed and " +
                 "per-stage timings. The Server-Timing header gives milliseconds for queue, encode, each phase (slow and fast, " +
-                "or base), decode and png; X-Glance-Seed the seed used.")
+                "or base), decode and png; X-Glance-Seed the seed used; X-Glance-Prompt-Truncated, when present, which text encoder cut the prompt.")
             .Accepts<GenerateRequest>("application/json")
             .Produces<GenerateResponse>(StatusCodes.Status200OK, "application/json")
             .WithMetadata(new PngAlternative())
@@ -53,9 +56,11 @@ internal static class GenerateEndpoints
         GeneratedImage image = images![0];
         http.Response.Headers[ServerTiming.HeaderName] = ServerTiming.Format(image.Timings);
         http.Response.Headers[SeedHeader] = spec.Seed.ToString(CultureInfo.InvariantCulture);
+        if (image.Truncations.Count > 0) http.Response.Headers[TruncationHeader] = string.Join(", ", image.Truncations);
         if (WantsJson(http.Request))
             return TypedResults.Ok(new GenerateResponse(
-                Convert.ToBase64String(image.Png), spec.Seed, spec.Width, spec.Height, ModeName(spec.Mode), image.Timings));
+                Convert.ToBase64String(image.Png), spec.Seed, spec.Width, spec.Height, ModeName(spec.Mode), image.Timings,
+                image.Truncations.Count == 0 ? null : [.. image.Truncations.Select(t => new PromptTruncationInfo(t.Field, t.Encoder, t.Tokens, t.Kept))]));
         return TypedResults.File(image.Png, "image/png");
     }
 

@@ -24,7 +24,7 @@ internal static class HealthEndpoints
 
     static Results<Ok<ServiceStatus>, ProblemHttpResult> Ready(ServerLifecycle lifecycle) => lifecycle.State switch
     {
-        ServerState.Ready => TypedResults.Ok(new ServiceStatus("ready", lifecycle.Description?.ModelName, lifecycle.Description?.Device)),
+        ServerState.Ready => TypedResults.Ok(new ServiceStatus("ready", lifecycle.Description?.ModelName, lifecycle.Description?.Device, lifecycle.Description?.GlanceNote)),
         ServerState.Loading => ProblemKind.NotReady.ToResult("The engine is loading."),
         ServerState.WarmingUp => ProblemKind.NotReady.ToResult("The engine is warming up."),
         ServerState.Faulted => ProblemKind.EngineUnavailable.ToResult(lifecycle.FaultReason),

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace Glance.Api.Endpoints;
 
 /// <summary>One finished image with the spec and timings that produced it.</summary>
-internal sealed record GeneratedImage(GenerationSpec Spec, byte[] Png, IReadOnlyDictionary<string, double> Timings);
+internal sealed record GeneratedImage(GenerationSpec Spec, byte[] Png, IReadOnlyDictionary<string, double> Timings, IReadOnlyList<PromptTruncation> Truncations);
 
 /// <summary>Runs image requests for an HTTP request that waits for them, cancelling them if the client goes away.</summary>
 internal sealed class ImageGeneration(GenerationScheduler scheduler, IOptions<RequestOptions> options, TimeProvider time)
@@ -34,7 +34,7 @@ internal sealed class ImageGeneration(GenerationScheduler scheduler, IOptions<Re
                 RequestTracing.Finish(activities[i], items[i], results[i]);
             WorkResult? failed = Array.Find(results, result => result.Outcome != WorkOutcome.Completed);
             if (failed is not null) return (null, GenerationProblems.Ended(failed));
-            return ([.. items.Select((item, i) => new GeneratedImage(item.Spec, results[i].Png!, item.Timings.ToMilliseconds()))], null);
+            return ([.. items.Select((item, i) => new GeneratedImage(item.Spec, results[i].Png!, item.Timings.ToMilliseconds(), item.Truncations))], null);
         }
         finally
         {

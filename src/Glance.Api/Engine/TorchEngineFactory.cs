@@ -18,10 +18,12 @@ internal sealed class TorchEngineFactory(IOptions<ModelOptions> model) : IEngine
         ModelOptions options = model.Value;
         if (options.Threads is { } threads) TorchSharp.torch.set_num_threads(threads);
         string folder = ModelLocator.Resolve(options.Path ?? options.Name);
-        var glance = GlanceModel.Load(folder, new EngineOptions { Device = options.Device, DType = options.DType }, options.AdapterScale);
+        var engineOptions = new EngineOptions { Device = options.Device, DType = options.DType, MaxSequenceLength = options.MaxSequenceLength };
+        var glance = GlanceModel.Load(folder, engineOptions, options.AdapterScale);
         try
         {
-            foreach (var (name, path) in options.Adapters) glance.AttachAdapter(name, path, options.AdapterScale);
+            // Configuration keys are case-insensitive (Adapters:Slow binds as "Slow"); the Glance plan names its phases' adapters in lower case.
+            foreach (var (name, path) in options.Adapters) glance.AttachAdapter(name.ToLowerInvariant(), path, options.AdapterScale);
             return new TorchGlanceEngine(glance);
         }
         catch

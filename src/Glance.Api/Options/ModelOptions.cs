@@ -13,10 +13,18 @@ internal sealed class ModelOptions
     /// <summary>Name reported to clients and accepted as the OpenAI "model" field.</summary>
     public string Name { get; set; } = Glance.Engine.Pipeline.ModelLocator.DefaultModel;
 
-    /// <summary>Model folder; when unset, the shipped model called <see cref="Name"/> (models/NAME beside the app).</summary>
+    /// <summary>
+    /// Model folder: our own format, or an unmodified FLUX.1-dev / FLUX.1-schnell Hugging Face snapshot (detected by its
+    /// model_index.json; diffusers subfolders, or the BFL single files at its root). When unset, the shipped model
+    /// called <see cref="Name"/> (models/NAME beside the app).
+    /// </summary>
     public string? Path { get; set; }
 
-    /// <summary>Adapter name (e.g. "slow", "fast") to its weights file.</summary>
+    /// <summary>T5 tokens a FLUX.1 model reads, 1 to 512; unset: 512 for dev, 256 for schnell.</summary>
+    [Range(1, 512)]
+    public int? MaxSequenceLength { get; set; }
+
+    /// <summary>Adapter name to its weights file: "slow" and "fast" (Adapters:Slow, Adapters:Fast) are Glance's two phases.</summary>
     public IDictionary<string, string> Adapters { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>Explicit LoRA scale for every adapter, overriding alpha / rank (files saved without alpha metadata need it).</summary>

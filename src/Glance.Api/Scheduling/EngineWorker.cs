@@ -203,6 +203,9 @@ internal sealed class EngineWorker(
         {
             WorkItem item = admitted[i];
             item.State = states[i];
+            item.Truncations = states[i].Truncations;
+            if (states[i].Truncations.Count > 0)
+                Log.PromptTruncated(logger, item.RequestId, string.Join(", ", states[i].Truncations));
             item.Timings.Started(start, end, states[i].Plan.Select(step => step.Phase));
             item.LastProgressAt = end;
             running.Add(item);

@@ -57,6 +57,9 @@ internal sealed class WorkItem : IDisposable
     /// <summary>Stopwatch timestamp of the request's last progress (arrival, then each step); engine thread only.</summary>
     public long LastProgressAt { get; set; }
 
+    /// <summary>The encoders that cut this request's prompts; set by the engine thread at start, read once completed.</summary>
+    public IReadOnlyList<PromptTruncation> Truncations { get; set; } = [];
+
     /// <summary>The engine's state once started; engine thread only.</summary>
     public GenerationState? State { get; set; }
 

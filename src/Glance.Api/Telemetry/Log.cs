@@ -44,6 +44,9 @@ internal static partial class Log
     [LoggerMessage(13, LogLevel.Error, "Unhandled error while serving {Path}")]
     public static partial void UnhandledError(ILogger logger, string path, Exception exception);
 
+    [LoggerMessage(15, LogLevel.Warning, "Request {RequestId}: the prompt is longer than the text encoders keep ({Truncations}: field encoder kept/tokens); the rest was cut")]
+    public static partial void PromptTruncated(ILogger logger, string requestId, string truncations);
+
     [LoggerMessage(14, LogLevel.Warning, "Could not subscribe to cancel requests from other replicas; retrying in {RetrySeconds} s")]
     public static partial void CancelSubscriptionFailed(ILogger logger, double retrySeconds, Exception exception);
 }
