@@ -3,7 +3,6 @@ using Glance.Engine.Models.Clip;
 using Glance.Engine.Models.Flux;
 using Glance.Engine.Models.T5;
 using Glance.Engine.Runtime;
-using Glance.Engine.Text;
 
 namespace Glance.Engine.Pipeline;
 
@@ -48,23 +47,22 @@ public static class FluxSnapshotLoading
         ArgumentNullException.ThrowIfNull(snapshot);
         ArgumentNullException.ThrowIfNull(options);
         var config = Compose(snapshot, options.MaxSequenceLength);
-        var clipTokenizer = ClipBpeTokenizer.Load(
-            Path.Combine(snapshot.ClipTokenizerFolder, "vocab.json"), Path.Combine(snapshot.ClipTokenizerFolder, "merges.txt"));
-        var t5Tokenizer = T5TokenizerFiles.Load(snapshot.T5TokenizerFolder);
+        var tokenizers = ModelTokenizers.ForSnapshot(snapshot, config);
         var device = TorchRuntime.ResolveDevice(options.Device);
         var dtype = TorchRuntime.ResolveDType(options.DType, device);
-        var model = new GlanceModel(config, t5Tokenizer, clipTokenizer, device, dtype)
+        var model = new GlanceModel(config, tokenizers.T5, tokenizers.Clip, device, dtype)
         {
             MergedCacheBudgetBytes = options.MergedAdapterCacheMiB * 1024L * 1024L,
         };
         try
         {
             bool diffusers = snapshot.Layout == FluxWeightsLayout.Diffusers;
+            bool diffusersVae = snapshot.AutoencoderWeights != Path.Combine(snapshot.Root, FluxSnapshot.AutoencoderSingleFile);
             PlacedCheckpointLoader.Load(model.Transformer, snapshot.TransformerWeights, FluxCheckpointNames.Placements(config.Transformer),
                 diffusers ? "diffusers FluxTransformer2DModel" : "BFL FLUX.1");
             PlacedCheckpointLoader.Load(model.Autoencoder, snapshot.AutoencoderWeights,
-                diffusers ? AutoencoderCheckpointNames.DiffusersPlacements(config.Autoencoder) : PlacedCheckpointLoader.SameKeys(model.Autoencoder),
-                diffusers ? "diffusers AutoencoderKL" : "BFL autoencoder");
+                diffusersVae ? AutoencoderCheckpointNames.DiffusersPlacements(config.Autoencoder) : PlacedCheckpointLoader.SameKeys(model.Autoencoder),
+                diffusersVae ? "diffusers AutoencoderKL" : "BFL autoencoder");
             PlacedCheckpointLoader.Load(model.PooledTextEncoder!, snapshot.ClipWeights, ClipCheckpointNames.MapHuggingFaceKey, "transformers CLIPTextModel");
             PlacedCheckpointLoader.Load(model.TextEncoder, snapshot.T5Weights, T5Encoder.MapHuggingFaceKey, "transformers T5EncoderModel");
             return model;

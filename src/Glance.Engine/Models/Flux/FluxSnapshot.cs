@@ -39,7 +39,7 @@ public sealed record FluxSnapshot(
     public const string ModelIndexFile = "model_index.json";
     public const string PipelineClass = "FluxPipeline";
     const string ConfigFile = "config.json";
-    const string AutoencoderSingleFile = "ae.safetensors";
+    public const string AutoencoderSingleFile = "ae.safetensors";
 
     /// <summary>The longest T5 sequence FluxPipeline accepts.</summary>
     public const int MaxT5Tokens = 512;
