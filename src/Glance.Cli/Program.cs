@@ -10,4 +10,7 @@ root.Subcommands.Add(WorldCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(CheckPrecisionCommand.Create());
+root.Subcommands.Add(InspectCommand.Create());
+root.Subcommands.Add(TokenizeCommand.Create());
+root.Subcommands.Add(RunComponentCommand.Create());
 return root.Parse(args).Invoke();

@@ -9,7 +9,8 @@ namespace Glance.Cli.Commands;
 /// native bfloat16 does not silently train in it.</param>
 internal sealed class ModelArguments(string defaultDType = "auto")
 {
-    public Option<string> Model { get; } = new("--model") { Description = "Model name (under models/) or model folder", DefaultValueFactory = _ => ModelLocator.DefaultModel };
+    public Option<string> Model { get; } = new("--model") { Description = "Model name (under models/), model folder or FLUX.1 snapshot folder", DefaultValueFactory = _ => ModelLocator.DefaultModel };
+    public Option<int?> MaxSequenceLength { get; } = new("--max-sequence-length") { Description = "T5 tokens a FLUX.1 model reads (1-512; default 512 dev, 256 schnell)" };
     public Option<string> Device { get; } = new("--device") { Description = "auto, cpu, cuda or cuda:N", DefaultValueFactory = _ => "auto" };
     public Option<string> DType { get; } = new("--dtype")
     {
@@ -22,10 +23,11 @@ internal sealed class ModelArguments(string defaultDType = "auto")
         command.Options.Add(Model);
         command.Options.Add(Device);
         command.Options.Add(DType);
+        command.Options.Add(MaxSequenceLength);
     }
 
     public EngineOptions EngineOptions(ParseResult result) =>
-        new() { Device = result.GetValue(Device)!, DType = result.GetValue(DType)! };
+        new() { Device = result.GetValue(Device)!, DType = result.GetValue(DType)!, MaxSequenceLength = result.GetValue(MaxSequenceLength) };
 
     public GlanceModel Load(ParseResult result) =>
         GlanceModel.Load(ModelLocator.Resolve(result.GetValue(Model)!), EngineOptions(result));

@@ -1,0 +1,83 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Glance.Engine.Pipeline;
+using static TorchSharp.torch;
+
+namespace Glance.Cli.Commands;
+
+/// <summary>`glance inspect MODEL`: what a model folder holds and the memory it needs, from its configs and file headers only.</summary>
+public static class InspectCommand
+{
+    public static Command Create()
+    {
+        var model = new Argument<string>("model") { Description = "Model name (under models/), model folder or FLUX.1 snapshot folder" };
+        var dtype = new Option<string>("--dtype") { Description = "Precision the weights would be served in: bfloat16, float16 or float32", DefaultValueFactory = _ => "bfloat16" };
+        dtype.AcceptOnlyFromAmong("bfloat16", "float16", "float32");
+        var maxSequence = new Option<int?>("--max-sequence-length") { Description = "T5 tokens (FLUX.1: 1-512; default 512 dev, 256 schnell)" };
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of text" };
+        var command = new Command("inspect", "Describe a model folder without loading its weights: format, components, dtypes, parameters, memory") { model, dtype, maxSequence, json };
+        command.SetAction(result =>
+        {
+            var inspection = ModelInspection.Inspect(ModelLocator.Resolve(result.GetValue(model)!), result.GetValue(maxSequence));
+            var served = ServedType(result.GetValue(dtype)!);
+            var output = result.InvocationConfiguration.Output;
+            output.WriteLine(result.GetValue(json) ? ToJson(inspection, served) : ToText(inspection, served));
+            return 0;
+        });
+        return command;
+    }
+
+    internal static ScalarType ServedType(string name) => name switch
+    {
+        "float16" => ScalarType.Float16,
+        "float32" => ScalarType.Float32,
+        _ => ScalarType.BFloat16,
+    };
+
+    internal static string ToText(ModelInspection inspection, ScalarType served)
+    {
+        var c = inspection.Config;
+        var lines = new List<string>
+        {
+            $"{inspection.Folder}",
+            $"format:    {inspection.Format}",
+            $"model:     {c.Name}; {(c.Transformer.GuidanceEmbed ? "distilled guidance" : c.Guidance.TrueCfg ? "true CFG" : "no guidance")}, {c.DefaultBaseSteps} base steps by default, T5 {c.MaxTextTokens} tokens",
+            $"schedule:  {(c.Schedule.DynamicShift ? $"dynamic shift {c.Schedule.BaseShift}..{c.Schedule.MaxShift} over {c.Schedule.BaseSeqLen}..{c.Schedule.MaxSeqLen} tokens" : $"fixed shift {c.Schedule.FixedShift}")}",
+            "",
+            string.Create(CultureInfo.InvariantCulture, $"{"component",-12}{"parameters",16}{"on disk",12}{$"in {served}",14}  dtypes      architecture"),
+        };
+        foreach (var component in inspection.Components)
+        {
+            lines.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{component.Name,-12}{component.Parameters,16:N0}{Gb(component.BytesOnDisk),12}{Gb(component.DeviceBytes(served)),14}  {string.Join(",", component.DTypes),-10}  {component.Architecture}"));
+        }
+        long total = inspection.Components.Sum(x => x.DeviceBytes(served));
+        lines.Add(string.Create(CultureInfo.InvariantCulture, $"{"total",-12}{inspection.Components.Sum(x => x.Parameters),16:N0}{Gb(inspection.Components.Sum(x => x.BytesOnDisk)),12}{Gb(total),14}"));
+        lines.Add("");
+        lines.Add(string.Create(CultureInfo.InvariantCulture, $"device memory for weights: {Gb(total)} on the model's device (all components on one device), plus activations."));
+        return string.Join(Environment.NewLine, lines);
+    }
+
+    internal static string ToJson(ModelInspection inspection, ScalarType served) => JsonSerializer.Serialize(new
+    {
+        folder = inspection.Folder,
+        format = inspection.Format,
+        model = inspection.Config.Name,
+        servedDType = served.ToString(),
+        maxTextTokens = inspection.Config.MaxTextTokens,
+        components = inspection.Components.Select(x => new
+        {
+            name = x.Name,
+            architecture = x.Architecture,
+            files = x.Files,
+            parameters = x.Parameters,
+            bytesOnDisk = x.BytesOnDisk,
+            dtypes = x.DTypes,
+            deviceBytes = x.DeviceBytes(served),
+        }),
+        deviceBytes = inspection.Components.Sum(x => x.DeviceBytes(served)),
+    }, ReportJson.Options);
+
+    static string Gb(long bytes) => string.Create(CultureInfo.InvariantCulture, bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):F2} GiB" : $"{bytes / (double)(1L << 20):F1} MiB");
+}
