@@ -35,4 +35,21 @@ public static class Eventually
             using HttpResponseMessage response = await client.GetAsync(new Uri("/readyz", UriKind.Relative));
             return response.StatusCode == HttpStatusCode.OK;
         }, what, timeout);
+
+    /// <summary>Waits until /readyz answers that the engine could not be loaded, and returns the reason it gives.</summary>
+    public static async Task<string> FaultedAsync(HttpClient client, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        string? reason = null;
+        await TrueAsync(async () =>
+        {
+            using HttpResponseMessage response = await client.GetAsync(new Uri("/readyz", UriKind.Relative));
+            if (response.StatusCode != HttpStatusCode.ServiceUnavailable) return false;
+            using var problem = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            if (!problem.RootElement.GetProperty("type").GetString()!.EndsWith("engine-unavailable", StringComparison.Ordinal)) return false;
+            reason = problem.RootElement.GetProperty("detail").GetString();
+            return true;
+        }, "/readyz to report that the engine could not be loaded", timeout);
+        return reason!;
+    }
 }
