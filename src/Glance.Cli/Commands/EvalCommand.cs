@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using Glance.Engine.Evaluation;
 using Glance.Engine.Imaging;
-using Glance.Engine.Mini;
 using Glance.Engine.Pipeline;
+using Glance.Mini.Evaluation;
+using Glance.Mini.World;
 
 namespace Glance.Cli.Commands;
 

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using Glance.Engine.Pipeline;
-using Glance.Engine.Training;
+using Glance.Mini.Training;
 
 namespace Glance.Cli.Commands;
 

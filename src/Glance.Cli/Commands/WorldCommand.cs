@@ -2,8 +2,8 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Glance.Engine.Imaging;
-using Glance.Engine.Mini;
 using Glance.Engine.Serving;
+using Glance.Mini.World;
 
 namespace Glance.Cli.Commands;
 

@@ -1,5 +1,5 @@
 using Glance.Engine.Runtime;
-using Glance.Engine.Mini;
+using Glance.Engine.Imaging;
 using Glance.Engine.Pipeline;
 using Glance.Engine.Sampling;
 using Glance.Engine.Serving;

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
-using Glance.Engine.Imaging;
-using Glance.Engine.Mini;
 using Glance.Api.Tests.Infrastructure;
+using Glance.Engine.Imaging;
+using Glance.Mini.World;
 using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace Glance.Api.Tests.RealEngine;
