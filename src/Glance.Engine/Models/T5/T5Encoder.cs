@@ -98,21 +98,6 @@ public sealed class T5Encoder : nn.Module
     }
 
     /// <summary>
-    /// Key mapping for Hugging Face T5EncoderModel files: the token embedding may be stored a second time (tied) as
-    /// "encoder.embed_tokens.weight", or only under that name. It is dropped when "shared.weight" is present and
-    /// renamed otherwise.
-    /// </summary>
-    public static IReadOnlyDictionary<string, Tensor> MapHuggingFaceKeys(IReadOnlyDictionary<string, Tensor> tensors)
-    {
-        ArgumentNullException.ThrowIfNull(tensors);
-        const string tied = "encoder.embed_tokens.weight";
-        if (!tensors.TryGetValue(tied, out var embedding)) return tensors;
-        var mapped = tensors.Where(kv => kv.Key != tied).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-        mapped.TryAdd("shared.weight", embedding);
-        return mapped;
-    }
-
-    /// <summary>
     /// Hugging Face T5's bucket for each relative position (key index minus query index), bidirectional: positive
     /// offsets use the upper half of the buckets; within a half, offsets below half of it are exact and larger ones are
     /// log-spaced up to <paramref name="maxDistance"/>, beyond which they share the last bucket.
