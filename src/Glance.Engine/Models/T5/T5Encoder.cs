@@ -5,8 +5,11 @@ using static TorchSharp.torch;
 
 namespace Glance.Engine.Models.T5;
 
-/// <summary>Shape of a T5 v1.1 encoder (gated-GELU feed-forward, RMSNorm, relative position buckets, no biases).</summary>
-public sealed record T5Config(
+/// <summary>
+/// Shape of a T5 v1.1 encoder (gated-GELU feed-forward, RMSNorm, relative position buckets, no biases). A Hugging Face
+/// config.json becomes one through <see cref="FromHuggingFace"/> (T5ConfigFile.cs).
+/// </summary>
+public sealed partial record T5Config(
     int VocabSize,
     int DModel,
     int DKv,
