@@ -141,19 +141,6 @@ public class T5EncoderTests
     }
 
     [Fact]
-    public void HuggingFaceMappingDropsTheTiedEmbeddingCopy()
-    {
-        using var scope = NewDisposeScope();
-        var shared = zeros(3, 2);
-        var copy = ones(3, 2);
-        var both = T5Encoder.MapHuggingFaceKeys(new Dictionary<string, Tensor> { ["shared.weight"] = shared, ["encoder.embed_tokens.weight"] = copy });
-        Assert.Equal(["shared.weight"], both.Keys);
-        Assert.Same(shared, both["shared.weight"]);
-        var onlyCopy = T5Encoder.MapHuggingFaceKeys(new Dictionary<string, Tensor> { ["encoder.embed_tokens.weight"] = copy });
-        Assert.Same(copy, onlyCopy["shared.weight"]);
-    }
-
-    [Fact]
     public void XxlPresetHasReferenceValues()
     {
         var xxl = T5Config.FromPreset("t5-v1_1-xxl");

@@ -5,8 +5,11 @@ using static TorchSharp.torch;
 
 namespace Glance.Engine.Models.T5;
 
-/// <summary>Shape of a T5 v1.1 encoder (gated-GELU feed-forward, RMSNorm, relative position buckets, no biases).</summary>
-public sealed record T5Config(
+/// <summary>
+/// Shape of a T5 v1.1 encoder (gated-GELU feed-forward, RMSNorm, relative position buckets, no biases). A Hugging Face
+/// config.json becomes one through <see cref="FromHuggingFace"/> (T5ConfigFile.cs).
+/// </summary>
+public sealed partial record T5Config(
     int VocabSize,
     int DModel,
     int DKv,
@@ -95,21 +98,6 @@ public sealed class T5Encoder : nn.Module
         using var scope = NewDisposeScope();
         var hidden = shared.forward(ids);
         return encoder.forward(hidden, attentionMask).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// Key mapping for Hugging Face T5EncoderModel files: the token embedding may be stored a second time (tied) as
-    /// "encoder.embed_tokens.weight", or only under that name. It is dropped when "shared.weight" is present and
-    /// renamed otherwise.
-    /// </summary>
-    public static IReadOnlyDictionary<string, Tensor> MapHuggingFaceKeys(IReadOnlyDictionary<string, Tensor> tensors)
-    {
-        ArgumentNullException.ThrowIfNull(tensors);
-        const string tied = "encoder.embed_tokens.weight";
-        if (!tensors.TryGetValue(tied, out var embedding)) return tensors;
-        var mapped = tensors.Where(kv => kv.Key != tied).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-        mapped.TryAdd("shared.weight", embedding);
-        return mapped;
     }
 
     /// <summary>
