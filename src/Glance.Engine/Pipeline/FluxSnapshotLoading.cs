@@ -64,7 +64,7 @@ public static class FluxSnapshotLoading
                 diffusersVae ? AutoencoderCheckpointNames.DiffusersPlacements(config.Autoencoder) : PlacedCheckpointLoader.SameKeys(model.Autoencoder),
                 diffusersVae ? "diffusers AutoencoderKL" : "BFL autoencoder");
             PlacedCheckpointLoader.Load(model.PooledTextEncoder!, snapshot.ClipWeights, ClipCheckpointNames.MapHuggingFaceKey, "transformers CLIPTextModel");
-            PlacedCheckpointLoader.Load(model.TextEncoder, snapshot.T5Weights, T5Encoder.MapHuggingFaceKey, "transformers T5EncoderModel");
+            PlacedCheckpointLoader.Load(model.TextEncoder, snapshot.T5Weights, T5CheckpointNames.MapHuggingFaceKey, "transformers T5EncoderModel");
             return model;
         }
         catch

@@ -22,8 +22,9 @@ public enum FluxVariant
 
 /// <summary>
 /// Writes tiny random FLUX.1 snapshots in exactly the Hugging Face layout: model_index.json, scheduler/,
-/// text_encoder/ (CLIPTextModel), tokenizer/ (the real CLIP files), text_encoder_2/ (T5EncoderModel, two shards and an
-/// index), tokenizer_2/ (the real T5 files), transformer/ (diffusers names, three shards and an index, a block's
+/// text_encoder/ (CLIPTextModel), tokenizer/ (CLIP's files; small synthetic ones in the real formats, see
+/// <see cref="SyntheticTokenizerFiles"/>), text_encoder_2/ (T5EncoderModel, two shards and an
+/// index), tokenizer_2/ (T5's files), transformer/ (diffusers names, three shards and an index, a block's
 /// pieces split across shards) and vae/ (diffusers AutoencoderKL names); or the BFL variant with flux1-*.safetensors
 /// and ae.safetensors at the root in place of transformer/ and vae/. Weights are stored in bfloat16, as released.
 /// <see cref="Model"/> holds the same weights (rounded to bfloat16) in float32 for comparisons.
@@ -32,9 +33,17 @@ public sealed class FluxSnapshotBuilder : IDisposable
 {
     public const int ClipWidth = 32;
     public const int T5Width = 32;
-    static readonly string TokenizerFixtures = Path.Combine(AppContext.BaseDirectory, "Fixtures", "Tokenizers");
-    public static string ClipTokenizerFolder => Path.Combine(TokenizerFixtures, "clip-vit-large-patch14");
-    public static string T5TokenizerFolder => Path.Combine(TokenizerFixtures, "t5-v1_1-xxl");
+    static readonly string TokenizerFiles = Path.Combine(Path.GetTempPath(), "glance-synthetic-tokenizers-" + Environment.ProcessId);
+    static readonly Lazy<(string Clip, string T5)> Tokenizers = new(() =>
+    {
+        string clip = Path.Combine(TokenizerFiles, "tokenizer"), t5 = Path.Combine(TokenizerFiles, "tokenizer_2");
+        SyntheticTokenizerFiles.WriteClip(clip);
+        SyntheticTokenizerFiles.WriteT5(t5);
+        return (clip, t5);
+    });
+
+    public static string ClipTokenizerFolder => Tokenizers.Value.Clip;
+    public static string T5TokenizerFolder => Tokenizers.Value.T5;
 
     FluxSnapshotBuilder(FluxVariant variant, GlanceModel model)
     {

@@ -1,0 +1,72 @@
+using System.Text.Json.Nodes;
+
+namespace Glance.Engine.Tests.Snapshots;
+
+/// <summary>
+/// Small tokenizer files in the exact formats of FLUX.1's tokenizer/ (CLIP: vocab.json, merges.txt with its "#version"
+/// header, byte-level symbols and "&lt;/w&gt;" word ends, the two special tokens last) and tokenizer_2/ (T5: a SentencePiece
+/// unigram spiece.model with pad 0, eos 1, unk 2 and no BOS), so that snapshot fixtures need no third-party data. The real
+/// files' ids are pinned by the CLIP and T5 tokenizer tests where those files are present.
+/// </summary>
+internal static class SyntheticTokenizerFiles
+{
+    static readonly string[] ClipMerges = ["t h", "th e</w>", "l i", "li g", "lig h", "o n</w>", "c l"];
+    static readonly string[] T5Words = ["▁a", "▁light", "house", "▁on", "▁cliff", "▁at", "▁dawn", "▁red", "▁apple", "▁the", "▁of"];
+
+    public static void WriteClip(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var symbols = ByteSymbols();
+        var vocab = new JsonObject();
+        int id = 0;
+        foreach (string symbol in symbols) vocab[symbol] = id++;
+        foreach (string symbol in symbols) vocab[symbol + "</w>"] = id++;
+        var merges = ClipMerges.Select(m => m.Trim()).Where(m => m.Contains(' ', StringComparison.Ordinal)).ToArray();
+        foreach (string merge in merges)
+        {
+            string joined = merge.Replace(" ", "", StringComparison.Ordinal);
+            if (!vocab.ContainsKey(joined)) vocab[joined] = id++;
+        }
+        vocab["<|startoftext|>"] = id++;
+        vocab["<|endoftext|>"] = id;
+        File.WriteAllText(Path.Combine(folder, "vocab.json"), vocab.ToJsonString());
+        File.WriteAllText(Path.Combine(folder, "merges.txt"), "#version: 0.2\n" + string.Join('\n', merges) + "\n");
+        File.WriteAllText(Path.Combine(folder, "special_tokens_map.json"),
+            """{"bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>", "pad_token": "<|endoftext|>", "unk_token": "<|endoftext|>"}""");
+        File.WriteAllText(Path.Combine(folder, "tokenizer_config.json"),
+            """{"do_lower_case": true, "model_max_length": 77, "pad_token": "<|endoftext|>", "tokenizer_class": "CLIPTokenizer"}""");
+    }
+
+    public static void WriteT5(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var pieces = new List<(string, float, int)>
+        {
+            ("<pad>", 0, SentencePieceModelBuilder.Control),
+            ("</s>", 0, SentencePieceModelBuilder.Control),
+            ("<unk>", 0, SentencePieceModelBuilder.Unknown),
+            ("▁", -2, SentencePieceModelBuilder.Normal),
+            (",", -3, SentencePieceModelBuilder.Normal),
+            (".", -3, SentencePieceModelBuilder.Normal),
+        };
+        pieces.AddRange(T5Words.Select((w, i) => (w, -4f - 0.01f * i, SentencePieceModelBuilder.Normal)));
+        pieces.AddRange("abcdefghijklmnopqrstuvwxyz0123456789".Select((c, i) => (c.ToString(), -8f - 0.01f * i, SentencePieceModelBuilder.Normal)));
+        File.WriteAllBytes(Path.Combine(folder, "spiece.model"), SentencePieceModelBuilder.Unigram(pieces, unkId: 2, bosId: -1, eosId: 1, padId: 0));
+        File.WriteAllText(Path.Combine(folder, "special_tokens_map.json"), """{"eos_token": "</s>", "pad_token": "<pad>", "unk_token": "<unk>"}""");
+        File.WriteAllText(Path.Combine(folder, "tokenizer_config.json"), """{"model_max_length": 512, "tokenizer_class": "T5Tokenizer"}""");
+    }
+
+    /// <summary>GPT-2's byte-to-symbol table, in byte order: printable bytes stand for themselves, the rest from U+0100 on.</summary>
+    static List<string> ByteSymbols()
+    {
+        static bool Printable(int b) => b is >= '!' and <= '~' or >= 0xA1 and <= 0xAC or >= 0xAE and <= 0xFF;
+        var symbols = new List<string>(256);
+        int next = 256;
+        var byByte = new string[256];
+        for (int b = 0; b < 256; b++) byByte[b] = Printable(b) ? ((char)b).ToString() : ((char)next++).ToString();
+        // CLIP's vocabulary lists the printable bytes first, then the remapped ones.
+        symbols.AddRange(Enumerable.Range(0, 256).Where(Printable).Select(b => byByte[b]));
+        symbols.AddRange(Enumerable.Range(0, 256).Where(b => !Printable(b)).Select(b => byByte[b]));
+        return symbols;
+    }
+}
