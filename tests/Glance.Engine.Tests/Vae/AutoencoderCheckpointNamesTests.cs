@@ -62,6 +62,37 @@ public class AutoencoderCheckpointNamesTests
     }
 
     [Fact]
+    public void WrittenDiffusersSafetensorsLoadsBackByPlacements()
+    {
+        // The path a fixture builder takes: ToDiffusers, write vae/diffusion_pytorch_model.safetensors, read it back.
+        var config = AutoencoderConfig.Tiny;
+        var folder = Directory.CreateTempSubdirectory("glance-vae-names-");
+        try
+        {
+            using var original = VaeTestModels.Seeded(config, seed: 8);
+            using var restored = new AutoEncoder(config);
+            using var scope = NewDisposeScope();
+            string path = Path.Combine(folder.FullName, "diffusion_pytorch_model.safetensors");
+            var diffusers = AutoencoderCheckpointNames.ToDiffusers(VaeTestModels.StateOf(original), config);
+            SafetensorsFile.Write(path, [.. diffusers.Select(d => KeyValuePair.Create(d.DiffusersKey, d.Tensor))]);
+
+            using var file = SafetensorsFile.Read(path);
+            Assert.Equal([64L, 64], file.Tensors["encoder.mid_block.attentions.0.to_v.weight"].shape);
+            var filled = ApplyPlacements(file.Tensors.Select(kv => (kv.Key, kv.Value)), new AutoencoderCheckpointNames(config), restored);
+
+            Assert.Equal(restored.state_dict().Count, filled.Distinct(StringComparer.Ordinal).Count());
+            using var noGrad = no_grad();
+            using var generator = new Generator(9, CPU);
+            var latent = randn([1, config.ZChannels, 4, 4], generator: generator);
+            Assert.True(original.Decode(latent).eq(restored.Decode(latent)).all().item<bool>());
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void NameTableMatchesTheModuleStateDictForFluxAndTinyShapes()
     {
         foreach (var config in new[] { AutoencoderConfig.Flux with { Ch = 32 }, AutoencoderConfig.Tiny, VaeTestModels.TwoLevels })

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 
 namespace Glance.Engine.Models.Flux;
@@ -72,7 +73,7 @@ public sealed partial record AutoencoderConfig
         string act = f.String("act_fn", "silu");
         if (act is not ("silu" or "swish")) throw f.Unsupported("act_fn", $"\"{act}\"", "\"silu\" (or its alias \"swish\")");
         int groups = f.Int("norm_num_groups", 32);
-        if (groups != NormGroups) throw f.Unsupported("norm_num_groups", groups.ToString(System.Globalization.CultureInfo.InvariantCulture), NormGroups.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (groups != NormGroups) throw f.Unsupported("norm_num_groups", groups.ToString(CultureInfo.InvariantCulture), NormGroups.ToString(CultureInfo.InvariantCulture));
         foreach (string name in (string[])["latents_mean", "latents_std"])
         {
             if (!f.IsNullOrAbsent(name)) throw f.Unsupported(name, f.Raw(name), "null (only scaling_factor and shift_factor normalise the latents)");
