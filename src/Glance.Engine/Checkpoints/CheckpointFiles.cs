@@ -69,4 +69,16 @@ public static class CheckpointFiles
         if (shards.Count == 0) throw new InvalidDataException($"Shard index '{indexPath}' has an empty weight_map.");
         return shards;
     }
+
+    /// <summary>Throws unless a shard holds exactly the keys its index places in it.</summary>
+    internal static void CheckIndexAgreement(string indexPath, string file, IReadOnlySet<string> indexed, IEnumerable<string> present)
+    {
+        var presentSet = present.ToHashSet(StringComparer.Ordinal);
+        var absent = indexed.Where(k => !presentSet.Contains(k)).Order(StringComparer.Ordinal).ToList();
+        var unlisted = presentSet.Where(k => !indexed.Contains(k)).Order(StringComparer.Ordinal).ToList();
+        if (absent.Count > 0)
+            throw new InvalidDataException($"Shard index '{indexPath}' places key(s) in '{file}' that the file lacks: {string.Join(", ", absent.Take(20).Select(k => $"'{k}'"))}.");
+        if (unlisted.Count > 0)
+            throw new InvalidDataException($"Checkpoint file '{file}' holds key(s) that its index '{indexPath}' does not list for it: {string.Join(", ", unlisted.Take(20).Select(k => $"'{k}'"))}.");
+    }
 }

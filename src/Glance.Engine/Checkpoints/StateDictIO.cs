@@ -32,7 +32,7 @@ public static class StateDictIO
             var shard = shards[s];
             using var scope = NewDisposeScope();
             var raw = Safetensors.LoadStateDict(shard.File);
-            if (shard.IndexedKeys is { } indexed) CheckIndexAgreement(path, shard.File, indexed, raw.Keys);
+            if (shard.IndexedKeys is { } indexed) CheckpointFiles.CheckIndexAgreement(path, shard.File, indexed, raw.Keys);
             IReadOnlyDictionary<string, Tensor> tensors = mapKeys is null ? raw : mapKeys(raw);
 
             var problems = new List<string>();
@@ -82,17 +82,6 @@ public static class StateDictIO
             StringComparer.Ordinal);
         using var stream = new FileStream(path, FileMode.Create, FileAccess.Write);
         Safetensors.SaveStateDict(stream, state, leaveOpen: true);
-    }
-
-    static void CheckIndexAgreement(string indexPath, string file, IReadOnlySet<string> indexed, IEnumerable<string> present)
-    {
-        var presentSet = present.ToHashSet(StringComparer.Ordinal);
-        var absent = indexed.Where(k => !presentSet.Contains(k)).Order(StringComparer.Ordinal).ToList();
-        var unlisted = presentSet.Where(k => !indexed.Contains(k)).Order(StringComparer.Ordinal).ToList();
-        if (absent.Count > 0)
-            throw new InvalidDataException($"Shard index '{indexPath}' places key(s) in '{file}' that the file lacks: {Listed(absent)}.");
-        if (unlisted.Count > 0)
-            throw new InvalidDataException($"Checkpoint file '{file}' holds key(s) that its index '{indexPath}' does not list for it: {Listed(unlisted)}.");
     }
 
     static string Listed(List<string> keys) =>

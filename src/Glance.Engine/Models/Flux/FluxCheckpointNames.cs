@@ -1,5 +1,6 @@
 using Glance.Engine.Models.Flux;
 using System.Runtime.CompilerServices;
+using Glance.Engine.Checkpoints;
 using Glance.Engine.Lora;
 using static TorchSharp.torch;
 
@@ -170,6 +171,26 @@ public static class FluxCheckpointNames
     {
         ArgumentNullException.ThrowIfNull(diffusersModule);
         return StripPrefix(diffusersModule, DiffusersPrefix) == "norm_out.linear";
+    }
+
+    /// <summary>
+    /// The placement of each key of a FLUX.1 transformer file (BFL, ComfyUI-prefixed or diffusers naming) in the BFL
+    /// model: diffusers' split q/k/v and MLP input land on row slices of the fused weights, and norm_out.linear's two
+    /// halves are swapped into final_layer.adaLN_modulation.1. Null for a key that is no parameter of this config.
+    /// </summary>
+    public static PlacedCheckpointLoader.KeyMapping Placements(FluxConfig config)
+    {
+        var table = TableFor(config);
+        return (key, _) =>
+        {
+            string bfl = StripPrefix(key, ComfyUiPrefix);
+            if (table.BflKeys.Contains(bfl)) return [new TensorPlacement(bfl)];
+            if (!table.ByDiffusersKey.TryGetValue(StripPrefix(key, DiffusersPrefix), out var hit)) return null;
+            var (link, bflKey) = hit;
+            if (link.Kind != LinkKind.SwappedHalves) return [new TensorPlacement(bflKey, link.RowOffset)];
+            long half = link.BflRows / 2;
+            return [new TensorPlacement(bflKey, half, SourceRowOffset: 0, SourceRows: half), new TensorPlacement(bflKey, 0, SourceRowOffset: half, SourceRows: half)];
+        };
     }
 
     /// <summary>Which naming a file's keys follow.</summary>

@@ -1,0 +1,175 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Glance.Engine.Checkpoints;
+
+/// <summary>
+/// Loads a checkpoint in any key layout into a module, tensor by tensor: a format's mapping places each checkpoint
+/// tensor into (a row slice of) one or more of the module's state-dict entries. Every shard's header is read and the
+/// whole placement checked (unknown keys, shapes, every target row covered exactly once) before any weight is
+/// copied, so a bad last shard fails in seconds. Pieces of one fused weight may lie in different shards.
+/// </summary>
+public static class PlacedCheckpointLoader
+{
+    const int ListedKeys = 20;
+
+    /// <summary>A format's key mapping: placements for a checkpoint key (empty: deliberately skipped), null for an unknown key.</summary>
+    public delegate IReadOnlyList<TensorPlacement>? KeyMapping(string checkpointKey, long[] shape);
+
+    sealed record Copy(SafetensorsEntry Entry, TensorPlacement Placement, long Rows);
+
+    /// <param name="module">Receives the weights; built with the checkpoint's architecture, in the target dtype and device.</param>
+    /// <param name="path">A .safetensors file, a *.safetensors.index.json, or a folder holding one of them.</param>
+    /// <param name="map">The format's key mapping.</param>
+    /// <param name="format">Names the layout in errors ("diffusers FluxTransformer2DModel", ...).</param>
+    public static void Load(nn.Module module, string path, KeyMapping map, string format)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(map);
+        var shards = CheckpointFiles.Resolve(path);
+        var headers = shards.Select(s => (s.File, Header: ReadChecked(s, path))).ToArray();
+        var targets = module.state_dict();
+        var plan = Plan(headers, targets, map, format, module.GetType().Name, path);
+
+        using var guard = no_grad();
+        byte[] buffer = [];
+        foreach (var (file, header) in headers)
+        {
+            if (!plan.TryGetValue(file, out var copies)) continue;
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+            foreach (var group in copies.GroupBy(c => c.Entry).OrderBy(g => g.Key.Begin))
+            {
+                var entry = group.Key;
+                int length = checked((int)(entry.End - entry.Begin));
+                if (buffer.Length < length) buffer = new byte[length];
+                stream.Position = header.DataStart + entry.Begin;
+                stream.ReadExactly(buffer, 0, length);
+                using var scope = NewDisposeScope();
+                var source = empty(entry.Shape, dtype: entry.DType);
+                if (length > 0) source.bytes = buffer.AsSpan(0, length);
+                foreach (var copy in group)
+                {
+                    var target = targets[copy.Placement.TargetKey];
+                    var slice = target.dim() == 0 ? target : target.narrow(0, copy.Placement.RowOffset, copy.Rows);
+                    var piece = copy.Placement.SourceRows is { } sourceRows ? source.narrow(0, copy.Placement.SourceRowOffset, sourceRows) : source;
+                    slice.copy_(copy.Placement.Reshape || target.dim() == 0 ? piece.reshape(slice.shape) : piece);
+                }
+            }
+        }
+    }
+
+    static SafetensorsHeader ReadChecked(CheckpointShard shard, string path)
+    {
+        var header = SafetensorsFile.ReadHeader(shard.File);
+        if (shard.IndexedKeys is { } indexed) CheckpointFiles.CheckIndexAgreement(path, shard.File, indexed, header.Entries.Select(e => e.Name));
+        return header;
+    }
+
+    static Dictionary<string, List<Copy>> Plan(
+        (string File, SafetensorsHeader Header)[] headers, Dictionary<string, Tensor> targets,
+        KeyMapping map, string format, string moduleName, string path)
+    {
+        var problems = new List<string>();
+        var unknown = new List<string>();
+        var seenIn = new Dictionary<string, string>(StringComparer.Ordinal);
+        var covered = new Dictionary<string, List<(long Offset, long Rows, string Source)>>(StringComparer.Ordinal);
+        var plan = new Dictionary<string, List<Copy>>(StringComparer.Ordinal);
+
+        foreach (var (file, header) in headers)
+        {
+            foreach (var entry in header.Entries)
+            {
+                if (!seenIn.TryAdd(entry.Name, file))
+                {
+                    problems.Add($"key '{entry.Name}' is in both '{seenIn[entry.Name]}' and '{file}'");
+                    continue;
+                }
+                var placements = map(entry.Name, entry.Shape);
+                if (placements is null)
+                {
+                    unknown.Add($"'{entry.Name}' (in '{Path.GetFileName(file)}')");
+                    continue;
+                }
+                foreach (var placement in placements)
+                {
+                    if (!targets.TryGetValue(placement.TargetKey, out var target))
+                    {
+                        problems.Add($"key '{entry.Name}' in '{file}' maps to '{placement.TargetKey}', which {moduleName} does not have");
+                        continue;
+                    }
+                    if (Rows(entry, placement, target) is not { } rows)
+                    {
+                        problems.Add($"key '{entry.Name}' in '{file}' has shape {Shape(entry.Shape)}; {moduleName} expects {Shape(target.shape)} for '{placement.TargetKey}'"
+                            + (placement.RowOffset != 0 ? $" (rows from {placement.RowOffset})" : ""));
+                        continue;
+                    }
+                    if (!covered.TryGetValue(placement.TargetKey, out var list)) covered[placement.TargetKey] = list = [];
+                    list.Add((placement.RowOffset, rows, entry.Name));
+                    if (!plan.TryGetValue(file, out var copies)) plan[file] = copies = [];
+                    copies.Add(new Copy(entry, placement, rows));
+                }
+            }
+        }
+
+        if (unknown.Count > 0)
+            problems.Insert(0, $"{unknown.Count} key(s) that are not {format} parameters of {moduleName}: {Listed(unknown)}");
+        var missing = new List<string>();
+        foreach (var (key, target) in targets.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            long expected = target.dim() == 0 ? 1 : target.shape[0];
+            if (!covered.TryGetValue(key, out var pieces))
+            {
+                missing.Add($"'{key}'");
+                continue;
+            }
+            long next = 0;
+            foreach (var (offset, rows, source) in pieces.OrderBy(p => p.Offset))
+            {
+                if (offset != next)
+                {
+                    problems.Add(offset < next
+                        ? $"'{key}' rows {offset}..{offset + rows - 1} come twice (again from '{source}')"
+                        : $"'{key}' rows {next}..{offset - 1} come from no key");
+                }
+                next = Math.Max(next, offset + rows);
+            }
+            if (next < expected) problems.Add($"'{key}' rows {next}..{expected - 1} come from no key");
+        }
+        if (missing.Count > 0)
+            problems.Add($"{missing.Count} missing parameter(s) of {moduleName} that no key of the {format} checkpoint provides: {Listed(missing)}");
+        if (problems.Count > 0)
+            throw new InvalidDataException($"Checkpoint '{path}' does not fit {moduleName} ({format}): {string.Join("; ", problems)}.");
+        return plan;
+    }
+
+    /// <summary>Rows of the target the entry fills, or null when its shape does not fit there.</summary>
+    static long? Rows(SafetensorsEntry entry, TensorPlacement placement, Tensor target)
+    {
+        var shape = (long[])entry.Shape.Clone();
+        if (placement.SourceRows is { } sourceRows)
+        {
+            if (shape.Length == 0 || placement.SourceRowOffset < 0 || sourceRows <= 0 || placement.SourceRowOffset + sourceRows > shape[0]) return null;
+            shape[0] = sourceRows;
+        }
+        long elements = shape.Aggregate(1L, (a, b) => a * b);
+        if (target.dim() == 0) return placement.RowOffset == 0 && elements == 1 ? 1 : null;
+        long rowSize = target.shape.Skip(1).Aggregate(1L, (a, b) => a * b);
+        long rows;
+        if (placement.Reshape)
+        {
+            if (rowSize == 0 || elements % rowSize != 0) return null;
+            rows = elements / rowSize;
+        }
+        else
+        {
+            if (shape.Length != target.dim() || !shape.Skip(1).SequenceEqual(target.shape.Skip(1))) return null;
+            rows = shape[0];
+        }
+        return placement.RowOffset >= 0 && placement.RowOffset + rows <= target.shape[0] ? rows : null;
+    }
+
+    static string Listed(List<string> items) =>
+        string.Join(", ", items.Take(ListedKeys)) + (items.Count > ListedKeys ? $" and {items.Count - ListedKeys} more" : "");
+
+    static string Shape(long[] shape) => "[" + string.Join(", ", shape) + "]";
+}
