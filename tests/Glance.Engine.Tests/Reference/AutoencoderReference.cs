@@ -16,11 +16,11 @@ internal sealed class AutoencoderReference
 
     readonly Dictionary<string, (double[] Values, long[] Shape)> _weights;
 
-    public AutoencoderReference(IEnumerable<(string Key, Tensor Tensor)> diffusersWeights)
+    public AutoencoderReference(IReadOnlyDictionary<string, Tensor> diffusersWeights)
     {
         _weights = diffusersWeights.ToDictionary(
             w => w.Key,
-            w => (w.Tensor.detach().to(ScalarType.Float64).cpu().contiguous().data<double>().ToArray(), w.Tensor.shape),
+            w => (w.Value.detach().to(ScalarType.Float64).cpu().contiguous().data<double>().ToArray(), w.Value.shape),
             StringComparer.Ordinal);
     }
 

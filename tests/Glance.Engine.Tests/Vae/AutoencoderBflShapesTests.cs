@@ -90,8 +90,8 @@ public class AutoencoderBflShapesTests
         using var model = new AutoEncoder(VaeTestModels.TwoLevels);
         var state = VaeTestModels.StateOf(model);
         var diffusers = AutoencoderCheckpointNames.ToDiffusers(state, VaeTestModels.TwoLevels);
-        var shapes = diffusers.ToDictionary(d => d.DiffusersKey, d => d.Tensor.shape, StringComparer.Ordinal);
-        foreach (var (_, t) in diffusers) t.Dispose();
+        var shapes = diffusers.ToDictionary(d => d.Key, d => d.Value.shape, StringComparer.Ordinal);
+        foreach (var t in diffusers.Values) t.Dispose();
         foreach (var t in state.Values) t.Dispose();
 
         var error = Assert.Throws<InvalidDataException>(() => AutoencoderConfig.FromBflShapes(shapes, "diffusion_pytorch_model.safetensors"));

@@ -11,7 +11,7 @@ public class AutoencoderCheckpointNamesTests
     /// Copies diffusers-named tensors into a module by the placements alone, the way a loader would, and returns the
     /// target keys in the order they were filled. Fails on a null or multi-part placement, a reused target, or a size mismatch.
     /// </summary>
-    static List<string> ApplyPlacements(IEnumerable<(string Key, Tensor Tensor)> source, AutoencoderCheckpointNames names, AutoEncoder target)
+    static List<string> ApplyPlacements(IReadOnlyDictionary<string, Tensor> source, AutoencoderCheckpointNames names, AutoEncoder target)
     {
         var state = target.state_dict();
         var filled = new List<string>();
@@ -61,30 +61,69 @@ public class AutoencoderCheckpointNamesTests
         Assert.True(original.encoder.forward(image).eq(restored.encoder.forward(image)).all().item<bool>());
     }
 
-    [Fact]
-    public void WrittenDiffusersSafetensorsLoadsBackByPlacements()
+    static bool DecodersAgree(AutoEncoder a, AutoEncoder b, long seed)
     {
-        // The path a fixture builder takes: ToDiffusers, write vae/diffusion_pytorch_model.safetensors, read it back.
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var generator = new Generator((ulong)seed, CPU);
+        var latent = randn([1, a.Config.ZChannels, 4, 4], generator: generator);
+        return a.Decode(latent).eq(b.Decode(latent)).all().item<bool>();
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void WrittenDiffusersFileLoadsThroughThePlacementLoader(bool legacyAttentionNames)
+    {
+        // The fixture builder's path: ToDiffusers, write vae/diffusion_pytorch_model.safetensors, load it as a snapshot would.
         var config = AutoencoderConfig.Tiny;
         var folder = Directory.CreateTempSubdirectory("glance-vae-names-");
         try
         {
             using var original = VaeTestModels.Seeded(config, seed: 8);
             using var restored = new AutoEncoder(config);
-            using var scope = NewDisposeScope();
             string path = Path.Combine(folder.FullName, "diffusion_pytorch_model.safetensors");
-            var diffusers = AutoencoderCheckpointNames.ToDiffusers(VaeTestModels.StateOf(original), config);
-            SafetensorsFile.Write(path, [.. diffusers.Select(d => KeyValuePair.Create(d.DiffusersKey, d.Tensor))]);
+            using (var scope = NewDisposeScope())
+            {
+                var diffusers = AutoencoderCheckpointNames.ToDiffusers(VaeTestModels.StateOf(original), config);
+                string Named(string key) => legacyAttentionNames
+                    ? key.Replace(".to_q.", ".query.", StringComparison.Ordinal).Replace(".to_k.", ".key.", StringComparison.Ordinal)
+                        .Replace(".to_v.", ".value.", StringComparison.Ordinal).Replace(".to_out.0.", ".proj_attn.", StringComparison.Ordinal)
+                    : key;
+                SafetensorsFile.Write(path, [.. diffusers.Select(d => KeyValuePair.Create(Named(d.Key), d.Value))]);
+            }
+            var header = SafetensorsFile.ReadHeader(path);
+            string value = legacyAttentionNames ? "decoder.mid_block.attentions.0.value.weight" : "decoder.mid_block.attentions.0.to_v.weight";
+            Assert.Equal([64L, 64], header.Entries.Single(e => e.Name == value).Shape);
 
-            using var file = SafetensorsFile.Read(path);
-            Assert.Equal([64L, 64], file.Tensors["encoder.mid_block.attentions.0.to_v.weight"].shape);
-            var filled = ApplyPlacements(file.Tensors.Select(kv => (kv.Key, kv.Value)), new AutoencoderCheckpointNames(config), restored);
+            PlacedCheckpointLoader.Load(restored, path, AutoencoderCheckpointNames.DiffusersPlacements(config), "diffusers AutoencoderKL");
 
-            Assert.Equal(restored.state_dict().Count, filled.Distinct(StringComparer.Ordinal).Count());
-            using var noGrad = no_grad();
-            using var generator = new Generator(9, CPU);
-            var latent = randn([1, config.ZChannels, 4, 4], generator: generator);
-            Assert.True(original.Decode(latent).eq(restored.Decode(latent)).all().item<bool>());
+            Assert.True(DecodersAgree(original, restored, seed: 9));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void WrittenBflFileGivesItsConfigAndLoadsUnderItsOwnKeys()
+    {
+        var config = VaeTestModels.TwoLevels;
+        var folder = Directory.CreateTempSubdirectory("glance-vae-bfl-");
+        try
+        {
+            using var original = VaeTestModels.Seeded(config, seed: 12);
+            string path = Path.Combine(folder.FullName, "ae.safetensors");
+            using (var scope = NewDisposeScope())
+                SafetensorsFile.Write(path, [.. VaeTestModels.StateOf(original)]);
+
+            var shapes = SafetensorsFile.ReadHeader(path).Entries.ToDictionary(e => e.Name, e => e.Shape, StringComparer.Ordinal);
+            var derived = AutoencoderConfig.FromBflShapes(shapes, path);
+            using var restored = new AutoEncoder(derived with { ScaleFactor = config.ScaleFactor, ShiftFactor = config.ShiftFactor });
+            PlacedCheckpointLoader.Load(restored, path, new AutoencoderCheckpointNames(derived).MapBflKey, "BFL autoencoder");
+
+            Assert.True(DecodersAgree(original, restored, seed: 13));
         }
         finally
         {
@@ -184,7 +223,7 @@ public class AutoencoderCheckpointNamesTests
         using var scope = NewDisposeScope();
         var state = VaeTestModels.StateOf(model);
 
-        var diffusers = AutoencoderCheckpointNames.ToDiffusers(state, config).ToDictionary(d => d.DiffusersKey, d => d.Tensor, StringComparer.Ordinal);
+        var diffusers = AutoencoderCheckpointNames.ToDiffusers(state, config);
         Assert.Equal([64L, 64], diffusers["decoder.mid_block.attentions.0.to_out.0.weight"].shape);
         Assert.Equal([32L, 64, 1, 1], diffusers["decoder.up_blocks.1.resnets.0.conv_shortcut.weight"].shape);
         Assert.True(diffusers["decoder.up_blocks.1.resnets.0.conv_shortcut.weight"].eq(state["decoder.up.0.block.0.nin_shortcut.weight"]).all().item<bool>());

@@ -66,6 +66,9 @@ public sealed class AutoencoderCheckpointNames
         return [new TensorPlacement(name.BflKey, Reshape: name.Reshaped)];
     }
 
+    /// <summary><see cref="MapDiffusersKey"/> of <paramref name="config"/>'s name table, as the placement loader's key mapping.</summary>
+    public static PlacedCheckpointLoader.KeyMapping DiffusersPlacements(AutoencoderConfig config) => new AutoencoderCheckpointNames(config).MapDiffusersKey;
+
     /// <summary>BFL's ae.safetensors: the identity over this autoencoder's keys; null for any other key.</summary>
     public IReadOnlyList<TensorPlacement>? MapBflKey(string key, long[] shape)
     {
@@ -80,7 +83,7 @@ public sealed class AutoencoderCheckpointNames
     /// Each returned tensor is a new view (or, for a non-contiguous input, a copy) that the caller disposes. Fails naming
     /// the key when the state dict lacks a tensor, has an extra one, or has one of another shape.
     /// </summary>
-    public static IReadOnlyList<(string DiffusersKey, Tensor Tensor)> ToDiffusers(IReadOnlyDictionary<string, Tensor> bflState, AutoencoderConfig config)
+    public static Dictionary<string, Tensor> ToDiffusers(IReadOnlyDictionary<string, Tensor> bflState, AutoencoderConfig config)
     {
         ArgumentNullException.ThrowIfNull(bflState);
         var names = new AutoencoderCheckpointNames(config);
@@ -97,10 +100,10 @@ public sealed class AutoencoderCheckpointNames
                 throw new ArgumentException($"State dict tensor '{name.BflKey}' has shape [{string.Join(", ", tensor.shape)}]; expected [{string.Join(", ", name.BflShape)}].", nameof(bflState));
         }
         using var scope = NewDisposeScope();
-        var converted = names.Tensors
-            .Select(name => (name.DiffusersKey, bflState[name.BflKey].detach().reshape(name.DiffusersShape).MoveToOuterDisposeScope()))
-            .ToList();
-        return converted;
+        return names.Tensors.ToDictionary(
+            name => name.DiffusersKey,
+            name => bflState[name.BflKey].detach().reshape(name.DiffusersShape).MoveToOuterDisposeScope(),
+            StringComparer.Ordinal);
     }
 
     internal static string Describe(AutoencoderConfig config) =>
