@@ -11,7 +11,7 @@ namespace Glance.Engine.Models.Flux;
 /// Shape of the FLUX-style KL autoencoder (BFL layout). <see cref="ChMult"/> has one entry per resolution level;
 /// every level but the last halves the spatial size, so latents are 2^(levels - 1) times smaller than images.
 /// </summary>
-public sealed record AutoencoderConfig(
+public sealed partial record AutoencoderConfig(
     int Resolution,
     int InChannels,
     int Ch,
