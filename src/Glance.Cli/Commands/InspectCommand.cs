@@ -79,5 +79,7 @@ public static class InspectCommand
         deviceBytes = inspection.Components.Sum(x => x.DeviceBytes(served)),
     }, ReportJson.Options);
 
-    static string Gb(long bytes) => string.Create(CultureInfo.InvariantCulture, bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):F2} GiB" : $"{bytes / (double)(1L << 20):F1} MiB");
+    static string Gb(long bytes) => bytes >= 1L << 30
+        ? string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):F2} GiB")
+        : string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 20):F1} MiB");
 }

@@ -99,7 +99,8 @@ public sealed class FluxSnapshotBuilder : IDisposable
         foreach (var (_, parameter) in module.named_parameters())
         {
             using var noise = rand(parameter.shape, dtype: ScalarType.Float32, device: CPU, generator: generator);
-            using var shifted = parameter.Plus(0).add_(noise.Times(0.1).Minus(0.05));
+            using var offset = noise.Times(0.1).Minus(0.05);
+            using var shifted = parameter.add(offset);
             using var rounded = shifted.to(ScalarType.BFloat16).to(ScalarType.Float32);
             parameter.copy_(rounded);
         }
@@ -162,7 +163,7 @@ public sealed class FluxSnapshotBuilder : IDisposable
         });
         var clipState = State(Model.PooledTextEncoder!);
         // Older CLIP files also hold the position-id buffer, which the loader skips by name.
-        clipState.Add(new("text_model.embeddings.position_ids", arange(clip.MaxPositionEmbeddings, dtype: ScalarType.Int64).unsqueeze(0)));
+        clipState.Add(new("text_model.embeddings.position_ids", TensorArithmetic.IntegerRange(0, clip.MaxPositionEmbeddings, ScalarType.Int64, CPU).unsqueeze(0)));
         WriteShards(Path.Combine(root, "text_encoder"), "model", clipState, 1);
         CopyFolder(ClipTokenizerFolder, Path.Combine(root, "tokenizer"));
 
