@@ -80,7 +80,7 @@ public static class PlacedCheckpointLoader
         var problems = new List<string>();
         var unknown = new List<string>();
         var seenIn = new Dictionary<string, string>(StringComparer.Ordinal);
-        var covered = new Dictionary<string, List<(long Offset, long Rows, string Source)>>(StringComparer.Ordinal);
+        var covered = new Dictionary<string, List<(long Offset, long Rows, string Source, long[] Shape, string File)>>(StringComparer.Ordinal);
         var plan = new Dictionary<string, List<Copy>>(StringComparer.Ordinal);
 
         foreach (var (file, header) in headers)
@@ -112,7 +112,7 @@ public static class PlacedCheckpointLoader
                         continue;
                     }
                     if (!covered.TryGetValue(placement.TargetKey, out var list)) covered[placement.TargetKey] = list = [];
-                    list.Add((placement.RowOffset, rows, entry.Name));
+                    list.Add((placement.RowOffset, rows, entry.Name, entry.Shape, file));
                     if (!plan.TryGetValue(file, out var copies)) plan[file] = copies = [];
                     copies.Add(new Copy(entry, placement, rows));
                 }
@@ -130,8 +130,17 @@ public static class PlacedCheckpointLoader
                 missing.Add($"'{key}'");
                 continue;
             }
+            long covering = pieces.Sum(p => p.Rows);
+            if (pieces.Count == 1 && covering != expected)
+            {
+                // One tensor for the whole parameter: a plain shape mismatch.
+                var only = pieces[0];
+                problems.Add($"key '{only.Source}' in '{only.File}' has shape {Shape(only.Shape)}; {moduleName} expects {Shape(target.shape)} for '{key}'"
+                    + (covering < expected ? $" (or the checkpoint lacks the keys for its rows {only.Offset + only.Rows}..{expected - 1})" : ""));
+                continue;
+            }
             long next = 0;
-            foreach (var (offset, rows, source) in pieces.OrderBy(p => p.Offset))
+            foreach (var (offset, rows, source, _, _) in pieces.OrderBy(p => p.Offset))
             {
                 if (offset != next)
                 {

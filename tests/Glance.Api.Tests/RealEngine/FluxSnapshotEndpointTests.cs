@@ -30,7 +30,7 @@ public sealed class TinyFluxSnapshot : IDisposable
 /// <summary>The service pointed at an unmodified (tiny) FLUX.1 snapshot folder, with the real engine.</summary>
 public sealed class FluxSnapshotEndpointTests(TinyFluxSnapshot snapshot) : IClassFixture<TinyFluxSnapshot>
 {
-    WebApplicationFactory<Program> Service(string path) => new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+    static WebApplicationFactory<Program> Service(string path) => new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
     {
         builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
         builder.UseSetting("Glance:Model:Name", "flux-test");

@@ -56,9 +56,10 @@ public sealed class FluxSnapshotBuilder : IDisposable
     /// <summary>The snapshot's weights, bfloat16-rounded, in float32 on the CPU.</summary>
     public GlanceModel Model { get; }
 
+    /// <summary>FLUX.1's head size (128) and RoPE axes, which BFL files do not record, with one head and few blocks.</summary>
     public static FluxConfig TransformerConfig(FluxVariant variant) => new(
-        InChannels: 16, VecInDim: ClipWidth, ContextInDim: T5Width, HiddenSize: 32, MlpRatio: 4, NumHeads: 2,
-        Depth: 2, DepthSingleBlocks: 2, AxesDim: [4, 6, 6], Theta: 10_000, QkvBias: true, GuidanceEmbed: variant == FluxVariant.Dev);
+        InChannels: 16, VecInDim: ClipWidth, ContextInDim: T5Width, HiddenSize: 128, MlpRatio: 4, NumHeads: 1,
+        Depth: 2, DepthSingleBlocks: 2, AxesDim: [16, 56, 56], Theta: 10_000, QkvBias: true, GuidanceEmbed: variant == FluxVariant.Dev);
 
     public static AutoencoderConfig AutoencoderConfig => new(
         Resolution: 16, InChannels: 3, Ch: 32, OutCh: 3, ChMult: [1, 1], NumResBlocks: 1, ZChannels: 4, ScaleFactor: 0.3611, ShiftFactor: 0.1159);
@@ -100,7 +101,7 @@ public sealed class FluxSnapshotBuilder : IDisposable
         {
             using var noise = rand(parameter.shape, dtype: ScalarType.Float32, device: CPU, generator: generator);
             using var offset = noise.Times(0.1).Minus(0.05);
-            using var shifted = parameter.add(offset);
+            using var shifted = parameter.Plus(offset);
             using var rounded = shifted.to(ScalarType.BFloat16).to(ScalarType.Float32);
             parameter.copy_(rounded);
         }
@@ -223,8 +224,9 @@ public sealed class FluxSnapshotBuilder : IDisposable
                 ["num_single_layers"] = transformer.DepthSingleBlocks,
                 ["patch_size"] = 1,
                 ["pooled_projection_dim"] = transformer.VecInDim,
-                ["axes_dims_rope"] = new JsonArray([.. transformer.AxesDim.Select(a => (JsonNode)a)]),
             };
+            // FLUX.1-dev's file has no axes_dims_rope (the class default [16, 56, 56] applies); schnell's lists it.
+            if (!dev) config["axes_dims_rope"] = new JsonArray([.. transformer.AxesDim.Select(a => (JsonNode)a)]);
             WriteJson(Path.Combine(root, "transformer", "config.json"), config);
             var diffusers = FluxCheckpointNames.ToDiffusers(bflTransformer.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal), transformer);
             WriteShards(Path.Combine(root, "transformer"), "diffusion_pytorch_model", [.. diffusers.OrderBy(kv => kv.Key, StringComparer.Ordinal)], 3);
