@@ -11,7 +11,10 @@ using static TorchSharp.torch;
 
 namespace Glance.Cli.Commands;
 
-/// <summary>`glance bench`: `step` (per-step latency and step throughput per batch size) and `generate` (whole generations).</summary>
+/// <summary>
+/// `glance bench`: `step` (per-step latency and step throughput per batch size), `generate` (whole generations) and
+/// `blocks` (single FLUX.1 blocks at full width against this machine's matmul rate).
+/// </summary>
 public static class BenchCommand
 {
     public static Command Create()
@@ -19,6 +22,7 @@ public static class BenchCommand
         var bench = new Command("bench", "Benchmarks that print figures (never run as tests)");
         bench.Subcommands.Add(CreateStep());
         bench.Subcommands.Add(BenchGenerateCommand.Create());
+        bench.Subcommands.Add(BenchBlocksCommand.Create());
         return bench;
     }
 
@@ -31,7 +35,7 @@ public static class BenchCommand
         var width = new Option<int?>("--width");
         var height = new Option<int?>("--height");
 
-        var command = new Command("step", "Time single denoising steps of mixed Slow/Fast batches") { preset, batches, iterations, width, height };
+        var command = new Command("step", "Time single denoising steps of mixed Slow/Fast batches (per-block FLOP rates at FLUX.1 width: `glance bench blocks`)") { preset, batches, iterations, width, height };
         model.AddTo(command);
         command.SetAction(result =>
         {
