@@ -1,3 +1,4 @@
+using Glance.Engine.Sampling;
 using Glance.Engine.Imaging;
 using Glance.Engine.Lora;
 using Glance.Engine.Pipeline;
@@ -24,7 +25,11 @@ public class TorchGlanceEngineTests
     {
         using var engine = new TorchGlanceEngine(TinyModels.Create(withAdapters: false));
         engine.WarmUp();
-        Assert.Throws<InvalidOperationException>(() => engine.Start([Spec(1)]));
+        var glance = engine.Start([Spec(1)]);
+        Assert.All(glance[0].Plan, step => Assert.Null(step.Adapter));
+        Assert.Equal(10, glance[0].Plan.Count);
+        glance[0].Dispose();
+        Assert.NotNull(engine.Description.GlanceNote);
         var state = engine.Start([Spec(1, mode: SamplingMode.Base, steps: 2)]);
         RunToEnd(engine, state);
         Assert.Equal(16 * 16 * 3, engine.Decode(state)[0].Rgb.Length);
@@ -264,10 +269,12 @@ public class TorchGlanceEngineTests
     }
 
     [Fact]
-    public void PlanNamingAnUnknownAdapterFailsAtStart()
+    public void AnExplicitPlanNamingAnUnknownAdapterFailsAtStart()
     {
         using var engine = new TorchGlanceEngine(TinyModels.Create(withAdapters: false));
-        var error = Assert.Throws<InvalidOperationException>(() => engine.Start([Spec(1)]));
+        var spec = Spec(1);
+        var plan = PlanBuilder.Glance(engine.Model.Config.Schedule, engine.Model.ImageSeqLen(spec.Width, spec.Height));
+        var error = Assert.Throws<InvalidOperationException>(() => engine.Start([(spec, plan)]));
         Assert.Contains("slow", error.Message, StringComparison.Ordinal);
     }
 
