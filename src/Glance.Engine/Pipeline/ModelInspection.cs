@@ -1,5 +1,7 @@
 using Glance.Engine.Checkpoints;
+using Glance.Engine.Models.Clip;
 using Glance.Engine.Models.Flux;
+using Glance.Engine.Models.T5;
 using static TorchSharp.torch;
 
 namespace Glance.Engine.Pipeline;
@@ -29,8 +31,8 @@ public sealed record ModelInspection(string Folder, string Format, GlanceModelCo
             [
                 Component("transformer", $"FLUX.1 transformer: {snapshot.Transformer.Depth} double + {snapshot.Transformer.DepthSingleBlocks} single blocks, width {snapshot.Transformer.HiddenSize}, guidance embedder {(snapshot.Transformer.GuidanceEmbed ? "yes (dev)" : "no (schnell)")}", snapshot.TransformerWeights),
                 Component("vae", $"autoencoder: {snapshot.Autoencoder.ZChannels} latent channels, {snapshot.Autoencoder.DownsampleFactor}x", snapshot.AutoencoderWeights),
-                Component("clip", $"CLIP text model: {snapshot.Clip.NumHiddenLayers} layers, width {snapshot.Clip.HiddenSize}, {snapshot.Clip.MaxPositionEmbeddings} tokens", snapshot.ClipWeights),
-                Component("t5", $"T5 encoder: {snapshot.T5.NumLayers} layers, d_model {snapshot.T5.DModel}, {config.MaxTextTokens} tokens", snapshot.T5Weights),
+                Component("clip", $"CLIP text model: {snapshot.Clip.NumHiddenLayers} layers, width {snapshot.Clip.HiddenSize}, {snapshot.Clip.MaxPositionEmbeddings} tokens", snapshot.ClipWeights, ClipCheckpointNames.MapHuggingFaceKey),
+                Component("t5", $"T5 encoder: {snapshot.T5.NumLayers} layers, d_model {snapshot.T5.DModel}, {config.MaxTextTokens} tokens", snapshot.T5Weights, T5CheckpointNames.MapHuggingFaceKey),
             ]);
         }
         var own = GlanceModelConfig.Load(Path.Combine(folder, GlanceModelConfig.FileName));
@@ -42,7 +44,8 @@ public sealed record ModelInspection(string Folder, string Format, GlanceModelCo
         ]);
     }
 
-    static ComponentInspection Component(string name, string architecture, string weights)
+    /// <param name="skips">The format's mapping, where it skips keys on purpose (CLIP's position ids, T5's tied embedding copy): those are not counted.</param>
+    static ComponentInspection Component(string name, string architecture, string weights, PlacedCheckpointLoader.KeyMapping? skips = null)
     {
         var files = CheckpointFiles.Resolve(weights).Select(s => s.File).ToArray();
         long parameters = 0, bytes = 0;
@@ -52,6 +55,7 @@ public sealed record ModelInspection(string Folder, string Format, GlanceModelCo
             var header = SafetensorsFile.ReadHeader(file);
             foreach (var entry in header.Entries)
             {
+                if (skips?.Invoke(entry.Name, entry.Shape) is { Count: 0 }) continue;
                 parameters += entry.Shape.Aggregate(1L, (a, b) => a * b);
                 dtypes.Add(entry.DType.ToString());
             }
