@@ -56,6 +56,8 @@ internal static class OpenAiImagesEndpoints
         (IReadOnlyList<GeneratedImage>? images, ProblemHttpResult? problem) = await generation.RunAsync(specs, http).ConfigureAwait(false);
         if (problem is not null) return problem;
         http.Response.Headers[GenerateEndpoints.SeedHeader] = specs[0].Seed.ToString(CultureInfo.InvariantCulture);
+        // Every image shares the prompt, so the first one's cut stands for all.
+        if (images![0].Truncations.Count > 0) http.Response.Headers[GenerateEndpoints.TruncationHeader] = string.Join(", ", images[0].Truncations);
         return TypedResults.Ok(new ImageGenerationResponse(
             time.GetUtcNow().ToUnixTimeSeconds(),
             [.. images!.Select(image => new ImageData(Convert.ToBase64String(image.Png), image.Spec.Seed))]));
