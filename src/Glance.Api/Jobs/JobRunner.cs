@@ -1,3 +1,4 @@
+using Glance.Contracts.Generation;
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Glance.Api.Options;
@@ -90,7 +91,7 @@ internal sealed class JobRunner(
             {
                 if (report.Kind == WorkProgressKind.Started)
                 {
-                    await Update(id, job => job with { Status = JobStatus.Running, TotalSteps = report.TotalSteps, Timings = report.Timings }, null).ConfigureAwait(false);
+                    await Update(id, job => job with { Status = JobStatus.Running, TotalSteps = report.TotalSteps, Timings = report.Timings, PromptTruncated = TruncationsOf(item) }, null).ConfigureAwait(false);
                     continue;
                 }
                 // A cancel whose message this replica missed is still seen here, one step late at worst.
@@ -154,4 +155,8 @@ internal sealed class JobRunner(
 
     Task<JobResponse?> Update(string id, Func<JobResponse, JobResponse> change, JobEvent? evt) =>
         store.UpdateAsync(id, change, evt, CancellationToken.None);
+
+    /// <summary>What the engine reported at the job's start (set on the engine thread before the start report was sent).</summary>
+    static IReadOnlyList<PromptTruncationInfo>? TruncationsOf(WorkItem item) =>
+        item.Truncations.Count == 0 ? null : [.. item.Truncations.Select(t => new PromptTruncationInfo(t.Field, t.Encoder, t.Tokens, t.Kept))];
 }

@@ -7,6 +7,7 @@ namespace Glance.Contracts.Jobs;
 /// <param name="Phase">Phase of the last completed step (slow, fast or base).</param>
 /// <param name="Timings">Milliseconds per stage so far (see GenerateResponse).</param>
 /// <param name="Error">Why the job failed or was cancelled.</param>
+/// <param name="PromptTruncated">The text encoders that cut the prompt, once the job has started (absent when it fitted).</param>
 public sealed record JobResponse(
     string Id,
     string Status,
@@ -17,7 +18,8 @@ public sealed record JobResponse(
     IReadOnlyDictionary<string, double> Timings,
     DateTimeOffset CreatedAt,
     DateTimeOffset? CompletedAt,
-    JobError? Error);
+    JobError? Error,
+    IReadOnlyList<Generation.PromptTruncationInfo>? PromptTruncated = null);
 
 /// <summary>A failed or cancelled job's reason, with the problem type an HTTP request would have received.</summary>
 public sealed record JobError(string Type, string Title, string Detail);

@@ -65,7 +65,7 @@ public sealed class FluxSnapshotEndpointTests(TinyFluxSnapshot snapshot) : IClas
     }
 
     [Fact]
-    public async Task APromptLongerThanClipKeepsIsReportedInTheHeaderAndTheJsonAnswer()
+    public async Task APromptLongerThanClipKeepsIsReportedInTheHeaderTheJsonAnswerAndTheJob()
     {
         await using var factory = Service(snapshot.Path);
         using var client = factory.CreateClient();
@@ -83,6 +83,19 @@ public sealed class FluxSnapshotEndpointTests(TinyFluxSnapshot snapshot) : IClas
         Assert.Equal("clip", cut.GetProperty("encoder").GetString());
         Assert.Equal(77, cut.GetProperty("kept").GetInt32());
         Assert.True(cut.GetProperty("tokens").GetInt32() > 77);
+
+        using var submitted = await client.PostAsJsonAsync(new Uri("/jobs", UriKind.Relative), new { prompt, seed = 1, width = 16, height = 16, mode = "base", steps = 1 });
+        Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
+        var job = JsonDocument.Parse(await submitted.Content.ReadAsStringAsync()).RootElement;
+        var location = new Uri($"/jobs/{job.GetProperty("id").GetString()}", UriKind.Relative);
+        JsonElement finished = default;
+        await Eventually.TrueAsync(async () =>
+        {
+            finished = JsonDocument.Parse(await client.GetStringAsync(location)).RootElement;
+            return finished.GetProperty("status").GetString() == "completed";
+        }, "the job to complete", TimeSpan.FromSeconds(60));
+        var jobCut = finished.GetProperty("promptTruncated").EnumerateArray().Single();
+        Assert.Equal(("clip", 77), (jobCut.GetProperty("encoder").GetString(), jobCut.GetProperty("kept").GetInt32()));
     }
 
     [Fact]
