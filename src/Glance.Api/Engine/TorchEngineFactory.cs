@@ -18,7 +18,14 @@ internal sealed class TorchEngineFactory(IOptions<ModelOptions> model) : IEngine
         ModelOptions options = model.Value;
         if (options.Threads is { } threads) TorchSharp.torch.set_num_threads(threads);
         string folder = ModelLocator.Resolve(options.Path ?? options.Name);
-        var engineOptions = new EngineOptions { Device = options.Device, DType = options.DType, MaxSequenceLength = options.MaxSequenceLength };
+        var engineOptions = new EngineOptions
+        {
+            Device = options.Device,
+            DType = options.DType,
+            MaxSequenceLength = options.MaxSequenceLength,
+            TextEncoderDevice = options.TextEncoderDevice,
+            TextEncoderDType = options.TextEncoderDType,
+        };
         var glance = GlanceModel.Load(folder, engineOptions, options.AdapterScale);
         try
         {

@@ -20,6 +20,15 @@ internal sealed class ModelOptions
     /// </summary>
     public string? Path { get; set; }
 
+    /// <summary>
+    /// Where the text encoders live: "model" (the transformer's device, the default) or another device such as "cpu", so
+    /// that the GPU holds only the transformer and the autoencoder (FLUX.1's T5-XXL is 9.5 GB in bfloat16).
+    /// </summary>
+    public string TextEncoderDevice { get; set; } = Glance.Engine.Runtime.EngineOptions.ModelPlacement;
+
+    /// <summary>The text encoders' precision: "model" (the default), "auto", "float32", "bfloat16" or "float16" (CUDA only).</summary>
+    public string TextEncoderDType { get; set; } = Glance.Engine.Runtime.EngineOptions.ModelPlacement;
+
     /// <summary>T5 tokens a FLUX.1 model reads, 1 to 512; unset: 512 for dev, 256 for schnell.</summary>
     [Range(1, 512)]
     public int? MaxSequenceLength { get; set; }

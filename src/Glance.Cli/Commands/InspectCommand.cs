@@ -15,14 +15,17 @@ public static class InspectCommand
         var dtype = new Option<string>("--dtype") { Description = "Precision the weights would be served in: bfloat16, float16 or float32", DefaultValueFactory = _ => "bfloat16" };
         dtype.AcceptOnlyFromAmong("bfloat16", "float16", "float32");
         var maxSequence = new Option<int?>("--max-sequence-length") { Description = "T5 tokens (FLUX.1: 1-512; default 512 dev, 256 schnell)" };
+        var device = new Option<string>("--device") { Description = "The model's device, for the memory table (cuda, cpu, ...)", DefaultValueFactory = _ => "cuda" };
+        var textDevice = new Option<string>("--text-encoder-device") { Description = "model (with the transformer) or a device such as cpu for the text encoders", DefaultValueFactory = _ => "model" };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of text" };
-        var command = new Command("inspect", "Describe a model folder without loading its weights: format, components, dtypes, parameters, memory") { model, dtype, maxSequence, json };
+        var command = new Command("inspect", "Describe a model folder without loading its weights: format, components, dtypes, parameters, memory per device") { model, dtype, maxSequence, device, textDevice, json };
         command.SetAction(result =>
         {
             var inspection = ModelInspection.Inspect(ModelLocator.Resolve(result.GetValue(model)!), result.GetValue(maxSequence));
             var served = ServedType(result.GetValue(dtype)!);
+            var placement = new Placement(result.GetValue(device)!, result.GetValue(textDevice) is "model" or null ? result.GetValue(device)! : result.GetValue(textDevice)!);
             var output = result.InvocationConfiguration.Output;
-            output.WriteLine(result.GetValue(json) ? ToJson(inspection, served) : ToText(inspection, served));
+            output.WriteLine(result.GetValue(json) ? ToJson(inspection, served, placement) : ToText(inspection, served, placement));
             return 0;
         });
         return command;
@@ -35,7 +38,16 @@ public static class InspectCommand
         _ => ScalarType.BFloat16,
     };
 
-    internal static string ToText(ModelInspection inspection, ScalarType served)
+    /// <summary>Which device holds which networks: the text encoders (clip, t5) may live apart from the transformer and the VAE.</summary>
+    internal sealed record Placement(string Model, string TextEncoders)
+    {
+        public string DeviceOf(ComponentInspection component) => component.Name is "clip" or "t5" ? TextEncoders : Model;
+
+        public IEnumerable<(string Device, long Bytes)> PerDevice(ModelInspection inspection, ScalarType served) =>
+            inspection.Components.GroupBy(DeviceOf).Select(g => (g.Key, g.Sum(c => c.DeviceBytes(served))));
+    }
+
+    internal static string ToText(ModelInspection inspection, ScalarType served, Placement placement)
     {
         var c = inspection.Config;
         var lines = new List<string>
@@ -55,11 +67,12 @@ public static class InspectCommand
         long total = inspection.Components.Sum(x => x.DeviceBytes(served));
         lines.Add(string.Create(CultureInfo.InvariantCulture, $"{"total",-12}{inspection.Components.Sum(x => x.Parameters),16:N0}{Gb(inspection.Components.Sum(x => x.BytesOnDisk)),12}{Gb(total),14}"));
         lines.Add("");
-        lines.Add(string.Create(CultureInfo.InvariantCulture, $"device memory for weights: {Gb(total)} on the model's device (all components on one device), plus activations."));
+        foreach (var (device, bytes) in placement.PerDevice(inspection, served))
+            lines.Add($"weights on {device}: {Gb(bytes)} ({string.Join(", ", inspection.Components.Where(c => placement.DeviceOf(c) == device).Select(c => c.Name))}), plus activations");
         return string.Join(Environment.NewLine, lines);
     }
 
-    internal static string ToJson(ModelInspection inspection, ScalarType served) => JsonSerializer.Serialize(new
+    internal static string ToJson(ModelInspection inspection, ScalarType served, Placement placement) => JsonSerializer.Serialize(new
     {
         folder = inspection.Folder,
         format = inspection.Format,
@@ -75,7 +88,9 @@ public static class InspectCommand
             bytesOnDisk = x.BytesOnDisk,
             dtypes = x.DTypes,
             deviceBytes = x.DeviceBytes(served),
+            device = placement.DeviceOf(x),
         }),
+        devices = placement.PerDevice(inspection, served).ToDictionary(d => d.Device, d => d.Bytes),
         deviceBytes = inspection.Components.Sum(x => x.DeviceBytes(served)),
     }, ReportJson.Options);
 

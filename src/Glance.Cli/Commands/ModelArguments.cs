@@ -10,6 +10,7 @@ namespace Glance.Cli.Commands;
 internal sealed class ModelArguments(string defaultDType = "auto")
 {
     public Option<string> Model { get; } = new("--model") { Description = "Model name (under models/), model folder or FLUX.1 snapshot folder", DefaultValueFactory = _ => ModelLocator.DefaultModel };
+    public Option<string> TextEncoderDevice { get; } = new("--text-encoder-device") { Description = "model (the model's device) or a device such as cpu for the text encoders", DefaultValueFactory = _ => Glance.Engine.Runtime.EngineOptions.ModelPlacement };
     public Option<int?> MaxSequenceLength { get; } = new("--max-sequence-length") { Description = "T5 tokens a FLUX.1 model reads (1-512; default 512 dev, 256 schnell)" };
     public Option<string> Device { get; } = new("--device") { Description = "auto, cpu, cuda or cuda:N", DefaultValueFactory = _ => "auto" };
     public Option<string> DType { get; } = new("--dtype")
@@ -24,10 +25,11 @@ internal sealed class ModelArguments(string defaultDType = "auto")
         command.Options.Add(Device);
         command.Options.Add(DType);
         command.Options.Add(MaxSequenceLength);
+        command.Options.Add(TextEncoderDevice);
     }
 
     public EngineOptions EngineOptions(ParseResult result) =>
-        new() { Device = result.GetValue(Device)!, DType = result.GetValue(DType)!, MaxSequenceLength = result.GetValue(MaxSequenceLength) };
+        new() { Device = result.GetValue(Device)!, DType = result.GetValue(DType)!, MaxSequenceLength = result.GetValue(MaxSequenceLength), TextEncoderDevice = result.GetValue(TextEncoderDevice)! };
 
     public GlanceModel Load(ParseResult result) =>
         GlanceModel.Load(ModelLocator.Resolve(result.GetValue(Model)!), EngineOptions(result));

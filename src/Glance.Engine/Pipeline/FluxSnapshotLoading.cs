@@ -50,7 +50,7 @@ public static class FluxSnapshotLoading
         var tokenizers = ModelTokenizers.ForSnapshot(snapshot, config);
         var device = TorchRuntime.ResolveDevice(options.Device);
         var dtype = TorchRuntime.ResolveDType(options.DType, device);
-        var model = new GlanceModel(config, tokenizers.T5, tokenizers.Clip, device, dtype)
+        var model = new GlanceModel(config, tokenizers.T5, tokenizers.Clip, device, dtype, TorchRuntime.ResolveTextEncoders(options, device, dtype))
         {
             MergedCacheBudgetBytes = options.MergedAdapterCacheMiB * 1024L * 1024L,
         };

@@ -32,7 +32,8 @@ public sealed class GlanceModel : IDisposable
     readonly List<string> _adapters = [];
     long _mergedCacheBudgetBytes = new EngineOptions().MergedAdapterCacheMiB * 1024L * 1024L;
 
-    internal GlanceModel(GlanceModelConfig config, ITextTokenizer tokenizer, ITextTokenizer? pooledTokenizer, Device device, ScalarType dtype)
+    internal GlanceModel(GlanceModelConfig config, ITextTokenizer tokenizer, ITextTokenizer? pooledTokenizer, Device device, ScalarType dtype,
+        (Device Device, ScalarType DType)? textEncoders = null)
     {
         Config = config.Validate();
         if (tokenizer.VocabSize > config.TextEncoder.VocabSize)
@@ -45,10 +46,11 @@ public sealed class GlanceModel : IDisposable
         PooledTokenizer = pooledTokenizer;
         Device = device;
         DType = dtype;
+        (TextDevice, TextDType) = textEncoders ?? (device, dtype);
         Transformer = new FluxTransformer(config.Transformer, dtype, device);
         Autoencoder = new AutoEncoder(config.Autoencoder, dtype, device);
-        TextEncoder = new T5Encoder(config.TextEncoder, dtype, device);
-        PooledTextEncoder = config.PooledTextEncoder is { } clip ? new ClipTextModel(clip, dtype, device) : null;
+        TextEncoder = new T5Encoder(config.TextEncoder, TextDType, TextDevice);
+        PooledTextEncoder = config.PooledTextEncoder is { } clip ? new ClipTextModel(clip, TextDType, TextDevice) : null;
         Transformer.eval();
         Autoencoder.eval();
         TextEncoder.eval();
@@ -67,6 +69,10 @@ public sealed class GlanceModel : IDisposable
     public ITextTokenizer? PooledTokenizer { get; }
     public Device Device { get; }
     public ScalarType DType { get; }
+
+    /// <summary>Where the text encoders run (the model's device unless configured apart); their outputs move to <see cref="Device"/>.</summary>
+    public Device TextDevice { get; }
+    public ScalarType TextDType { get; }
 
     /// <summary>Names of the adapters attached to the transformer.</summary>
     public IReadOnlyList<string> Adapters => _adapters;
@@ -106,7 +112,7 @@ public sealed class GlanceModel : IDisposable
             ? WordTokenizer.Load(Path.Combine(folder, WordVocabularyFile))
             : T5SentencePieceTokenizer.Load(Path.Combine(folder, SentencePieceFile));
 
-        var model = new GlanceModel(config, tokenizer, null, device, dtype)
+        var model = new GlanceModel(config, tokenizer, null, device, dtype, TorchRuntime.ResolveTextEncoders(options, device, dtype))
         {
             _mergedCacheBudgetBytes = options.MergedAdapterCacheMiB * 1024L * 1024L,
         };
@@ -197,18 +203,23 @@ public sealed class GlanceModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(prompts);
         using var scope = NewDisposeScope();
-        var (ids, mask) = TokenBatch.Encode(Tokenizer, prompts, Config.MaxTextTokens).ToTensors(Device);
+        var (ids, mask) = TokenBatch.Encode(Tokenizer, prompts, Config.MaxTextTokens).ToTensors(TextDevice);
         var context = TextEncoder.Forward(ids, Config.MaskTextPadding ? mask : null);
         Tensor pooled;
         if (PooledTextEncoder is { } clip)
         {
-            var (clipIds, _) = TokenBatch.Encode(PooledTokenizer!, prompts, clip.Config.MaxPositionEmbeddings).ToTensors(Device);
+            var (clipIds, _) = TokenBatch.Encode(PooledTokenizer!, prompts, clip.Config.MaxPositionEmbeddings).ToTensors(TextDevice);
             pooled = clip.Forward(clipIds).Pooled;
         }
         else
         {
             var weights = mask.to(context.dtype).unsqueeze(-1);
             pooled = context.mul(weights).sum(1).div(weights.sum(1).ClampedBelow(1));
+        }
+        if (TextDevice.type != Device.type || TextDevice.index != Device.index || TextDType != DType)
+        {
+            context = context.to(DType).to(Device);
+            pooled = pooled.to(DType).to(Device);
         }
         return new TextConditioning(context.MoveToOuterDisposeScope(), pooled.MoveToOuterDisposeScope());
     }

@@ -16,6 +16,18 @@ public sealed record EngineOptions
     /// </summary>
     public int MergedAdapterCacheMiB { get; init; } = 512;
 
+    /// <summary>
+    /// Where the text encoders (T5, and CLIP for FLUX.1) live: "model" (the transformer's device) or a device such as
+    /// "cpu", so that a GPU holds only the transformer and the autoencoder; encodings move to the model's device.
+    /// </summary>
+    public string TextEncoderDevice { get; init; } = ModelPlacement;
+
+    /// <summary>The text encoders' precision: "model" (the model's), or "auto", "float32", "bfloat16", "float16" as <see cref="DType"/>.</summary>
+    public string TextEncoderDType { get; init; } = ModelPlacement;
+
+    /// <summary>The value of <see cref="TextEncoderDevice"/> and <see cref="TextEncoderDType"/> meaning "as the model".</summary>
+    public const string ModelPlacement = "model";
+
     /// <summary>T5 tokens a FLUX.1 model reads (at most 512); unset: 512 for dev, 256 for schnell, as each was trained.</summary>
     public int? MaxSequenceLength { get; init; }
 }

@@ -52,6 +52,17 @@ public static class TorchRuntime
     }
 
     /// <summary>Waits for queued device work so that a clock read afterwards measures it (no-op on CPU).</summary>
+    /// <summary>The text encoders' device and precision from <see cref="EngineOptions.TextEncoderDevice"/> and <see cref="EngineOptions.TextEncoderDType"/>.</summary>
+    public static (Device Device, ScalarType DType) ResolveTextEncoders(EngineOptions options, Device modelDevice, ScalarType modelDType)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var device = options.TextEncoderDevice == EngineOptions.ModelPlacement ? modelDevice : ResolveDevice(options.TextEncoderDevice);
+        var dtype = options.TextEncoderDType == EngineOptions.ModelPlacement
+            ? (device.type == modelDevice.type ? modelDType : ResolveDType("auto", device))
+            : ResolveDType(options.TextEncoderDType, device);
+        return (device, dtype);
+    }
+
     public static void Synchronize(Device device)
     {
         ArgumentNullException.ThrowIfNull(device);

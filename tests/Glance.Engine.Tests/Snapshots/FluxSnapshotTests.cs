@@ -142,4 +142,24 @@ public sealed class FluxSnapshotTests : IDisposable
             foreach (var state in states) state.Dispose();
         }
     }
+
+    [Fact]
+    public void TextEncodersCanRunInTheirOwnPrecisionAndHandTheModelItsOwn()
+    {
+        using var builder = FluxSnapshotBuilder.Create(FluxVariant.Schnell);
+        string folder = builder.Write(Folder("schnell"));
+        using var model = GlanceModel.Load(folder, Cpu with { TextEncoderDevice = "cpu", TextEncoderDType = "bfloat16" });
+
+        Assert.Equal(ScalarType.BFloat16, model.TextEncoder.shared.weight!.dtype);
+        Assert.Equal(ScalarType.BFloat16, model.PooledTextEncoder!.parameters().First().dtype);
+        Assert.Equal(ScalarType.Float32, model.Transformer.parameters().First().dtype);
+        using var text = model.EncodeText(["a lighthouse"]);
+        Assert.Equal((ScalarType.Float32, ScalarType.Float32), (text.Context.dtype, text.Pooled.dtype));
+
+        using var float32 = GlanceModel.Load(folder, Cpu);
+        using var reference = float32.EncodeText(["a lighthouse"]);
+        double scale = reference.Context.abs().max().item<float>();
+        double worst = (text.Context - reference.Context).abs().max().item<float>();
+        Assert.True(worst < 0.05 * scale, $"bfloat16 text encoders differ by {worst} (scale {scale})");
+    }
 }

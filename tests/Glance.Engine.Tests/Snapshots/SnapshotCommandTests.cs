@@ -97,6 +97,16 @@ public sealed class SnapshotCommandTests : IClassFixture<SnapshotCommandTests.Sn
     }
 
     [Fact]
+    public void InspectSplitsTheMemoryBetweenTheModelsDeviceAndTheTextEncoders()
+    {
+        using var json = JsonDocument.Parse(Run(InspectCommand.Create(), _snapshots.Diffusers, "--device", "cuda", "--text-encoder-device", "cpu", "--dtype", "float32", "--json"));
+        var devices = json.RootElement.GetProperty("devices").EnumerateObject().ToDictionary(d => d.Name, d => d.Value.GetInt64());
+
+        Assert.Equal((_snapshots.Parameters["transformer"] + _snapshots.Parameters["vae"]) * 4, devices["cuda"]);
+        Assert.Equal((_snapshots.Parameters["clip"] + _snapshots.Parameters["t5"]) * 4, devices["cpu"]);
+    }
+
+    [Fact]
     public void TokenizeShowsClipIdsPaddedTo77WithEndOfTextAndWhetherTheTextWasCut()
     {
         using var vocabulary = JsonDocument.Parse(System.IO.File.ReadAllText(Path.Combine(_snapshots.Diffusers, "tokenizer", "vocab.json")));
