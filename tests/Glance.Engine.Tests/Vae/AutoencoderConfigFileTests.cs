@@ -137,7 +137,7 @@ public sealed class AutoencoderConfigFileTests : IDisposable
         var error = Assert.Throws<InvalidDataException>(() => AutoencoderConfig.FromDiffusers(path));
 
         Assert.Contains(path, error.Message, StringComparison.Ordinal);
-        Assert.Contains($"'{field}'", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"\"{field}\"", error.Message, StringComparison.Ordinal);
         Assert.Contains(quoted, error.Message, StringComparison.Ordinal);
         Assert.Contains(supported, error.Message, StringComparison.Ordinal);
     }
@@ -147,7 +147,7 @@ public sealed class AutoencoderConfigFileTests : IDisposable
     {
         string path = WriteFluxWith(c => c.Remove("use_quant_conv"));
         var error = Assert.Throws<InvalidDataException>(() => AutoencoderConfig.FromDiffusers(path));
-        Assert.Contains("'use_quant_conv' is true", error.Message, StringComparison.Ordinal);
+        Assert.Contains("\"use_quant_conv\" is true", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -155,7 +155,7 @@ public sealed class AutoencoderConfigFileTests : IDisposable
     {
         string path = WriteFluxWith(c => c["layers_per_block"] = "two");
         var error = Assert.Throws<InvalidDataException>(() => AutoencoderConfig.FromDiffusers(path));
-        Assert.Contains("'layers_per_block' is \"two\"; expected an integer", error.Message, StringComparison.Ordinal);
+        Assert.Contains("\"layers_per_block\" is \"two\"; expected an integer", error.Message, StringComparison.Ordinal);
         Assert.Contains(path, error.Message, StringComparison.Ordinal);
     }
 

@@ -1,4 +1,4 @@
-using System.Text.Json;
+using Glance.Engine.Checkpoints;
 using Glance.Engine.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -65,60 +65,43 @@ public sealed record ClipTextConfig(
     /// </summary>
     public static ClipTextConfig FromHuggingFace(string configJsonPath)
     {
-        ArgumentNullException.ThrowIfNull(configJsonPath);
-        if (!File.Exists(configJsonPath)) throw new FileNotFoundException($"CLIP text config '{configJsonPath}' does not exist.", configJsonPath);
-        JsonDocument document;
+        // transformers would pass a null to CLIPTextConfig as None, which none of these fields accepts.
+        var file = JsonConfigFile.Read(configJsonPath, nullIsAbsent: false);
+        var fields = TextConfigOf(file);
+        // Defaults are CLIPTextConfig.__init__'s (configuration_clip.py); they describe clip-vit-base-patch32.
+        var config = new ClipTextConfig(
+            fields.Whole("vocab_size", 49408),
+            fields.Whole("hidden_size", 512),
+            fields.Whole("num_hidden_layers", 12),
+            fields.Whole("num_attention_heads", 8),
+            fields.Whole("intermediate_size", 2048),
+            fields.Text("hidden_act", "quick_gelu")!,
+            fields.Whole("max_position_embeddings", 77),
+            fields.Number("layer_norm_eps", 1e-5),
+            fields.Whole("eos_token_id", 49407));
+        if (!SupportedActivations.Contains(config.HiddenAct, StringComparer.Ordinal))
+            throw fields.Unsupported("hidden_act", config.HiddenAct, "supported: " + string.Join(", ", SupportedActivations.Select(s => $"\"{s}\"")));
         try
         {
-            document = JsonDocument.Parse(File.ReadAllText(configJsonPath));
+            config.Validate();
         }
-        catch (JsonException e)
+        catch (ArgumentException e)
         {
-            throw new InvalidDataException($"CLIP text config '{configJsonPath}' is not valid JSON: {e.Message}", e);
+            throw new InvalidDataException($"CLIP text config '{configJsonPath}', field \"{JsonName(e.ParamName)}\": {e.Message}", e);
         }
-        using (document)
-        {
-            var fields = new HuggingFaceFields(configJsonPath, TextConfigOf(document.RootElement, configJsonPath));
-            // Defaults are CLIPTextConfig.__init__'s (configuration_clip.py); they describe clip-vit-base-patch32.
-            var config = new ClipTextConfig(
-                fields.Integer("vocab_size", 49408),
-                fields.Integer("hidden_size", 512),
-                fields.Integer("num_hidden_layers", 12),
-                fields.Integer("num_attention_heads", 8),
-                fields.Integer("intermediate_size", 2048),
-                fields.Text("hidden_act", "quick_gelu", SupportedActivations),
-                fields.Integer("max_position_embeddings", 77),
-                fields.Number("layer_norm_eps", 1e-5),
-                fields.Integer("eos_token_id", 49407));
-            try
-            {
-                config.Validate();
-            }
-            catch (ArgumentException e)
-            {
-                throw new InvalidDataException($"CLIP text config '{configJsonPath}', field \"{JsonName(e.ParamName)}\": {e.Message}", e);
-            }
-            return config;
-        }
+        return config;
     }
 
-    static JsonElement TextConfigOf(JsonElement root, string path)
+    /// <summary>A CLIPTextModel config is read as it is; a full CLIPModel config through its "text_config", as transformers does.</summary>
+    static JsonConfigFile TextConfigOf(JsonConfigFile file)
     {
-        if (root.ValueKind != JsonValueKind.Object)
-            throw new InvalidDataException($"CLIP text config '{path}' holds a JSON {root.ValueKind}; expected an object.");
-        if (!root.TryGetProperty("model_type", out var modelType)) return root;
-        string? type = modelType.ValueKind == JsonValueKind.String ? modelType.GetString() : null;
-        switch (type)
+        const string supported = "supported: \"clip_text_model\" (or \"clip\" with a \"text_config\" object)";
+        return file.Text("model_type", null) switch
         {
-            case "clip_text_model":
-                return root;
-            // A full CLIPModel config: transformers' CLIPTextConfig reads its "text_config" the same way.
-            case "clip" when root.TryGetProperty("text_config", out var text) && text.ValueKind == JsonValueKind.Object:
-                return text;
-            default:
-                throw new InvalidDataException(
-                    $"CLIP text config '{path}': field \"model_type\" is {modelType.GetRawText()}; expected \"clip_text_model\" (or \"clip\" with a \"text_config\" object).");
-        }
+            null or "clip_text_model" => file,
+            "clip" => file.Section("text_config") ?? throw file.Unsupported("model_type", "clip", supported + "; \"text_config\" is absent"),
+            string other => throw file.Unsupported("model_type", other, supported),
+        };
     }
 
     static string JsonName(string? property) => property switch
@@ -134,35 +117,6 @@ public sealed record ClipTextConfig(
         nameof(EosTokenId) => "eos_token_id",
         _ => property ?? "?",
     };
-
-    /// <summary>Typed reads of one JSON object's fields, with errors that name the file and the field.</summary>
-    readonly struct HuggingFaceFields(string path, JsonElement element)
-    {
-        public int Integer(string name, int fallback)
-        {
-            if (!element.TryGetProperty(name, out var value)) return fallback;
-            if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int result)) return result;
-            throw Wrong(name, value, "an integer");
-        }
-
-        public double Number(string name, double fallback)
-        {
-            if (!element.TryGetProperty(name, out var value)) return fallback;
-            if (value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out double result)) return result;
-            throw Wrong(name, value, "a number");
-        }
-
-        public string Text(string name, string fallback, IReadOnlyList<string> supported)
-        {
-            if (!element.TryGetProperty(name, out var value)) return fallback;
-            string? text = value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-            if (text is not null && supported.Contains(text, StringComparer.Ordinal)) return text;
-            throw Wrong(name, value, "one of the supported values: " + string.Join(", ", supported.Select(s => $"\"{s}\"")));
-        }
-
-        InvalidDataException Wrong(string name, JsonElement value, string expected) =>
-            new($"CLIP text config '{path}': field \"{name}\" is {value.GetRawText()}; expected {expected}.");
-    }
 }
 
 /// <summary>

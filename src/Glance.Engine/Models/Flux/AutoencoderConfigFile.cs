@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Text.Json;
+using Glance.Engine.Checkpoints;
 
 namespace Glance.Engine.Models.Flux;
 
@@ -39,70 +39,52 @@ public sealed partial record AutoencoderConfig
     /// </summary>
     public static AutoencoderConfig FromDiffusers(string configJsonPath)
     {
-        ArgumentNullException.ThrowIfNull(configJsonPath);
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(File.ReadAllText(configJsonPath));
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"'{configJsonPath}' is not valid JSON: {e.Message}", e);
-        }
-        using (document)
-        {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-                throw new InvalidDataException($"'{configJsonPath}' holds a JSON {document.RootElement.ValueKind}; expected an object (a diffusers AutoencoderKL config).");
-            return FromDiffusers(new DiffusersFields(document.RootElement, configJsonPath));
-        }
-    }
-
-    static AutoencoderConfig FromDiffusers(DiffusersFields f)
-    {
-        string? className = f.OptionalString("_class_name");
+        // diffusers would pass a null to AutoencoderKL as None, which only shift_factor and latents_mean/std accept.
+        var f = JsonConfigFile.Read(configJsonPath, nullIsAbsent: false);
+        string? className = f.Text("_class_name", null);
         if (className is not null && className != DiffusersClassName)
-            throw f.Unsupported("_class_name", $"\"{className}\"", $"\"{DiffusersClassName}\"");
+            throw f.Unsupported("_class_name", className, $"supported: \"{DiffusersClassName}\"");
         if (f.Bool("use_quant_conv", true))
-            throw f.Unsupported("use_quant_conv", "true", "false (the autoencoder has no quant_conv, as in FLUX.1)");
+            throw f.Unsupported("use_quant_conv", true, "supported: false (the autoencoder has no quant_conv, as in FLUX.1)");
         if (f.Bool("use_post_quant_conv", true))
-            throw f.Unsupported("use_post_quant_conv", "true", "false (the autoencoder has no post_quant_conv, as in FLUX.1)");
+            throw f.Unsupported("use_post_quant_conv", true, "supported: false (the autoencoder has no post_quant_conv, as in FLUX.1)");
         if (!f.Bool("mid_block_add_attention", true))
-            throw f.Unsupported("mid_block_add_attention", "false", "true (the mid blocks always hold one attention layer)");
+            throw f.Unsupported("mid_block_add_attention", false, "supported: true (the mid blocks always hold one attention layer)");
         _ = f.Bool("force_upcast", true); // a float16 pipeline hint; see the summary
 
-        string act = f.String("act_fn", "silu");
-        if (act is not ("silu" or "swish")) throw f.Unsupported("act_fn", $"\"{act}\"", "\"silu\" (or its alias \"swish\")");
-        int groups = f.Int("norm_num_groups", 32);
-        if (groups != NormGroups) throw f.Unsupported("norm_num_groups", groups.ToString(CultureInfo.InvariantCulture), NormGroups.ToString(CultureInfo.InvariantCulture));
+        string act = f.Text("act_fn", "silu")!;
+        if (act is not ("silu" or "swish")) throw f.Unsupported("act_fn", act, "supported: \"silu\" (or its alias \"swish\")");
+        int groups = f.Whole("norm_num_groups", 32);
+        if (groups != NormGroups) throw f.Unsupported("norm_num_groups", groups, $"supported: {NormGroups}");
         foreach (string name in (string[])["latents_mean", "latents_std"])
         {
-            if (!f.IsNullOrAbsent(name)) throw f.Unsupported(name, f.Raw(name), "null (only scaling_factor and shift_factor normalise the latents)");
+            if (f.Has(name)) throw f.UnsupportedAsWritten(name, "supported: null (only scaling_factor and shift_factor normalise the latents)");
         }
 
-        int[] widths = f.IntArray("block_out_channels", [64]);
+        int[] widths = f.Integers("block_out_channels", [64])!;
         int ch = widths.Length == 0 ? 0 : widths[0];
         if (widths.Length == 0 || ch <= 0 || ch % NormGroups != 0)
-            throw f.Unsupported("block_out_channels", f.Raw("block_out_channels"), $"a non-empty list whose first entry is a positive multiple of {NormGroups} (GroupNorm uses {NormGroups} groups)");
+            throw f.Unsupported("block_out_channels", widths, $"supported: a non-empty list whose first entry is a positive multiple of {NormGroups} (GroupNorm uses {NormGroups} groups)");
         var chMult = new int[widths.Length];
         for (int i = 0; i < widths.Length; i++)
         {
             if (widths[i] <= 0 || widths[i] % ch != 0)
-                throw f.Unsupported("block_out_channels", f.Raw("block_out_channels"), $"whole positive multiples of the first entry {ch} (entry {i} is {widths[i]}); the BFL layout writes each level's width as ch * ch_mult");
+                throw f.Unsupported("block_out_channels", widths, $"supported: whole positive multiples of the first entry {ch} (entry {i} is {widths[i]}); the BFL layout writes each level's width as ch * ch_mult");
             chMult[i] = widths[i] / ch;
         }
-        f.BlockTypes("down_block_types", EncoderBlockType, widths.Length);
-        f.BlockTypes("up_block_types", DecoderBlockType, widths.Length);
+        CheckBlockTypes(f, "down_block_types", EncoderBlockType, widths.Length);
+        CheckBlockTypes(f, "up_block_types", DecoderBlockType, widths.Length);
 
         var config = new AutoencoderConfig(
-            Resolution: f.SampleSize(),
-            InChannels: f.Int("in_channels", 3),
+            Resolution: SampleSize(f),
+            InChannels: f.Whole("in_channels", 3),
             Ch: ch,
-            OutCh: f.Int("out_channels", 3),
+            OutCh: f.Whole("out_channels", 3),
             ChMult: chMult,
-            NumResBlocks: f.Int("layers_per_block", 1),
-            ZChannels: f.Int("latent_channels", 4),
-            ScaleFactor: f.Double("scaling_factor", 0.18215),
-            ShiftFactor: f.IsNullOrAbsent("shift_factor") ? 0 : f.Double("shift_factor", 0));
+            NumResBlocks: f.Whole("layers_per_block", 1),
+            ZChannels: f.Whole("latent_channels", 4),
+            ScaleFactor: f.Number("scaling_factor", 0.18215),
+            ShiftFactor: f.Has("shift_factor") ? f.Number("shift_factor", 0) : 0);
         try
         {
             config.Validate();
@@ -114,91 +96,24 @@ public sealed partial record AutoencoderConfig
         return config;
     }
 
-    /// <summary>Typed access to a config.json's fields with diffusers' defaults; every error names the file and field.</summary>
-    readonly struct DiffusersFields(JsonElement root, string path)
+    /// <summary>diffusers iterates the type list and indexes block_out_channels with it, so the lengths must agree.</summary>
+    static void CheckBlockTypes(JsonConfigFile f, string field, string supported, int levels)
     {
-        public string Path { get; } = path;
-
-        public InvalidDataException Unsupported(string field, string found, string supported) =>
-            new($"'{Path}': field '{field}' is {found}; supported: {supported}.");
-
-        public string Raw(string field) => root.TryGetProperty(field, out var value) ? value.GetRawText() : "absent";
-
-        public bool IsNullOrAbsent(string field) => !root.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null;
-
-        InvalidDataException WrongKind(string field, JsonElement value, string expected) =>
-            new($"'{Path}': field '{field}' is {value.GetRawText()}; expected {expected}.");
-
-        public bool Bool(string field, bool fallback)
+        string[]? types = f.Texts(field, null);
+        foreach (string type in types ?? [supported])
         {
-            if (!root.TryGetProperty(field, out var value)) return fallback;
-            return value.ValueKind switch
-            {
-                JsonValueKind.True => true,
-                JsonValueKind.False => false,
-                _ => throw WrongKind(field, value, "true or false"),
-            };
+            if (type != supported) throw f.Unsupported(field, types, $"supported: only \"{supported}\" entries");
         }
+        string perLevel = $"supported: one \"{supported}\" per block_out_channels entry ({levels})";
+        if (types is null && levels != 1) throw f.UnsupportedDefault(field, new[] { supported }, perLevel);
+        if (types is not null && types.Length != levels) throw f.Unsupported(field, types, perLevel);
+    }
 
-        public string? OptionalString(string field)
-        {
-            if (!root.TryGetProperty(field, out var value)) return null;
-            return value.ValueKind == JsonValueKind.String ? value.GetString() : throw WrongKind(field, value, "a string");
-        }
-
-        public string String(string field, string fallback) => OptionalString(field) ?? fallback;
-
-        public int Int(string field, int fallback)
-        {
-            if (!root.TryGetProperty(field, out var value)) return fallback;
-            return AsInt(field, value);
-        }
-
-        int AsInt(string field, JsonElement value) =>
-            value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int result) ? result : throw WrongKind(field, value, "an integer");
-
-        public double Double(string field, double fallback)
-        {
-            if (!root.TryGetProperty(field, out var value)) return fallback;
-            return value.ValueKind == JsonValueKind.Number ? value.GetDouble() : throw WrongKind(field, value, "a number");
-        }
-
-        public int[] IntArray(string field, int[] fallback)
-        {
-            if (!root.TryGetProperty(field, out var value)) return fallback;
-            if (value.ValueKind != JsonValueKind.Array) throw WrongKind(field, value, "a list of integers");
-            var self = this;
-            return [.. value.EnumerateArray().Select(item => self.AsInt(field, item))];
-        }
-
-        /// <summary>diffusers iterates the type list and indexes block_out_channels with it, so the lengths must agree.</summary>
-        public void BlockTypes(string field, string supported, int levels)
-        {
-            string[] types = [supported];
-            if (root.TryGetProperty(field, out var value))
-            {
-                if (value.ValueKind != JsonValueKind.Array || value.EnumerateArray().Any(t => t.ValueKind != JsonValueKind.String))
-                    throw WrongKind(field, value, "a list of block type names");
-                types = [.. value.EnumerateArray().Select(t => t.GetString()!)];
-            }
-            foreach (string type in types)
-            {
-                if (type != supported) throw Unsupported(field, Raw(field), $"only \"{supported}\" entries");
-            }
-            if (types.Length != levels)
-                throw Unsupported(field, Raw(field) == "absent" ? $"absent (default [\"{supported}\"])" : Raw(field), $"one \"{supported}\" per block_out_channels entry ({levels})");
-        }
-
-        /// <summary>sample_size is an int or an [height, width] pair; diffusers' tiling reads the first entry of a pair.</summary>
-        public int SampleSize()
-        {
-            if (!root.TryGetProperty("sample_size", out var value)) return 32;
-            if (value.ValueKind == JsonValueKind.Array)
-            {
-                int[] sides = IntArray("sample_size", []);
-                return sides.Length > 0 ? sides[0] : throw WrongKind("sample_size", value, "an integer or a non-empty list of integers");
-            }
-            return AsInt("sample_size", value);
-        }
+    /// <summary>sample_size is an int or an [height, width] pair; diffusers' tiling reads the first entry of a pair.</summary>
+    static int SampleSize(JsonConfigFile f)
+    {
+        if (f.Kind("sample_size") != JsonValueKind.Array) return f.Whole("sample_size", 32);
+        int[] sides = f.Integers("sample_size", null)!;
+        return sides.Length > 0 ? sides[0] : throw f.UnsupportedAsWritten("sample_size", "expected an integer or a non-empty list of integers");
     }
 }

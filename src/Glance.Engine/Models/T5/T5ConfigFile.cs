@@ -1,5 +1,4 @@
-using System.Globalization;
-using System.Text.Json;
+using Glance.Engine.Checkpoints;
 
 namespace Glance.Engine.Models.T5;
 
@@ -28,42 +27,23 @@ public sealed partial record T5Config
     /// </summary>
     public static T5Config FromHuggingFace(string configJsonPath)
     {
-        ArgumentNullException.ThrowIfNull(configJsonPath);
-        if (!File.Exists(configJsonPath)) throw new FileNotFoundException($"T5 config '{configJsonPath}' does not exist.", configJsonPath);
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(File.ReadAllText(configJsonPath));
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"'{configJsonPath}' is not valid JSON: {e.Message}", e);
-        }
-        using (document)
-        {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-                throw new InvalidDataException($"'{configJsonPath}' holds a JSON {document.RootElement.ValueKind}; expected an object (a transformers T5Config).");
-            return FromHuggingFace(new ConfigFields(document.RootElement, configJsonPath));
-        }
-    }
-
-    static T5Config FromHuggingFace(ConfigFields f)
-    {
-        string? modelType = f.OptionalString("model_type");
+        // transformers would pass a null to T5Config as None, which none of these fields accepts.
+        var f = JsonConfigFile.Read(configJsonPath, nullIsAbsent: false);
+        string? modelType = f.Text("model_type", null);
         if (modelType is not null and not ("t5" or "mt5"))
-            throw f.Unsupported("model_type", $"\"{modelType}\"", "\"t5\" or \"mt5\" (one relative position bias table, in the first block)");
+            throw f.Unsupported("model_type", modelType, "supported: \"t5\" or \"mt5\" (one relative position bias table, in the first block)");
         CheckFeedForward(f);
 
         var config = new T5Config(
-            VocabSize: f.Int("vocab_size", 32128),
-            DModel: f.Int("d_model", 512),
-            DKv: f.Int("d_kv", 64),
-            DFf: f.Int("d_ff", 2048),
-            NumLayers: f.Int("num_layers", 6),
-            NumHeads: f.Int("num_heads", 8),
-            RelativeAttentionNumBuckets: f.Int("relative_attention_num_buckets", 32),
-            RelativeAttentionMaxDistance: f.Int("relative_attention_max_distance", 128),
-            LayerNormEpsilon: f.Double("layer_norm_epsilon", 1e-6));
+            VocabSize: f.Whole("vocab_size", 32128),
+            DModel: f.Whole("d_model", 512),
+            DKv: f.Whole("d_kv", 64),
+            DFf: f.Whole("d_ff", 2048),
+            NumLayers: f.Whole("num_layers", 6),
+            NumHeads: f.Whole("num_heads", 8),
+            RelativeAttentionNumBuckets: f.Whole("relative_attention_num_buckets", 32),
+            RelativeAttentionMaxDistance: f.Whole("relative_attention_max_distance", 128),
+            LayerNormEpsilon: f.Number("layer_norm_epsilon", 1e-6));
         try
         {
             config.Validate();
@@ -76,76 +56,33 @@ public sealed partial record T5Config
     }
 
     /// <summary>transformers' reading of the feed-forward fields (see <see cref="FromHuggingFace(string)"/>), then the check.</summary>
-    static void CheckFeedForward(ConfigFields f)
+    static void CheckFeedForward(JsonConfigFile f)
     {
-        const string supported = "\"gated-gelu\" (T5 v1.1: gated GELU with the tanh approximation, gelu_new)";
-        string? written = f.OptionalString("feed_forward_proj");
+        const string supported = "supported: \"gated-gelu\" (T5 v1.1: gated GELU with the tanh approximation, gelu_new)";
+        string? written = f.Text("feed_forward_proj", null);
         string projection = written ?? "relu";
-        string shown = written is null ? "absent (transformers' default \"relu\")" : $"\"{projection}\"";
+        InvalidDataException Unsupported() => written is null
+            ? f.UnsupportedDefault("feed_forward_proj", projection, supported)
+            : f.Unsupported("feed_forward_proj", projection, supported);
         string[] parts = projection.Split('-');
-        if (parts.Length > 2 || (parts.Length == 2 && parts[0] != "gated"))
-            throw f.Unsupported("feed_forward_proj", shown, supported);
+        if (parts.Length > 2 || (parts.Length == 2 && parts[0] != "gated")) throw Unsupported();
 
         bool? gatedField = f.OptionalBool("is_gated_act");
         bool gated = gatedField ?? parts[0] == "gated";
         if (!gated)
         {
             throw gatedField is null
-                ? f.Unsupported("feed_forward_proj", shown, supported)
-                : f.Unsupported("is_gated_act", "false", "true (the feed-forward is wo(act(wi_0 x) * wi_1 x))");
+                ? Unsupported()
+                : f.Unsupported("is_gated_act", false, "supported: true (the feed-forward is wo(act(wi_0 x) * wi_1 x))");
         }
 
-        string? activationField = f.OptionalString("dense_act_fn");
+        string? activationField = f.Text("dense_act_fn", null);
         string activation = activationField ?? (projection == GatedGelu ? "gelu_new" : parts[^1]);
         if (activation is not ("gelu_new" or "gelu_pytorch_tanh"))
         {
             throw activationField is null
-                ? f.Unsupported("feed_forward_proj", shown, supported)
-                : f.Unsupported("dense_act_fn", $"\"{activation}\"", "\"gelu_new\" or \"gelu_pytorch_tanh\" (GELU with the tanh approximation)");
+                ? Unsupported()
+                : f.Unsupported("dense_act_fn", activation, "supported: \"gelu_new\" or \"gelu_pytorch_tanh\" (GELU with the tanh approximation)");
         }
-    }
-
-    /// <summary>Typed access to a config.json's fields with defaults; every error names the file and the field.</summary>
-    readonly struct ConfigFields(JsonElement root, string path)
-    {
-        public string Path { get; } = path;
-
-        public InvalidDataException Unsupported(string field, string value, string expected) =>
-            new($"'{Path}': field \"{field}\" is {value}; supported: {expected}.");
-
-        public int Int(string field, int fallback)
-        {
-            if (!root.TryGetProperty(field, out var value)) return fallback;
-            if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int result)) return result;
-            throw WrongType(field, value, "an integer");
-        }
-
-        public double Double(string field, double fallback)
-        {
-            if (!root.TryGetProperty(field, out var value)) return fallback;
-            if (value.ValueKind == JsonValueKind.Number) return value.GetDouble();
-            throw WrongType(field, value, "a number");
-        }
-
-        public string? OptionalString(string field)
-        {
-            if (!root.TryGetProperty(field, out var value)) return null;
-            if (value.ValueKind == JsonValueKind.String) return value.GetString();
-            throw WrongType(field, value, "a string");
-        }
-
-        public bool? OptionalBool(string field)
-        {
-            if (!root.TryGetProperty(field, out var value)) return null;
-            return value.ValueKind switch
-            {
-                JsonValueKind.True => true,
-                JsonValueKind.False => false,
-                _ => throw WrongType(field, value, "true or false"),
-            };
-        }
-
-        InvalidDataException WrongType(string field, JsonElement value, string expected) =>
-            new(string.Create(CultureInfo.InvariantCulture, $"'{Path}': field \"{field}\" is {value.GetRawText()} (a JSON {value.ValueKind}); expected {expected}."));
     }
 }
