@@ -63,8 +63,6 @@ public sealed class JsonConfigFile
 
     public int Whole(string field, int fallback) => Field(field, out var v) ? AsInt(field, v) : fallback;
 
-    public int RequiredWhole(string field) => Field(field, out var v) ? AsInt(field, v) : throw Missing(field, "an integer");
-
     public double Number(string field, double fallback) => Field(field, out var v) ? AsDouble(field, v) : fallback;
 
     public double? OptionalNumber(string field) => Field(field, out var v) ? AsDouble(field, v) : null;
@@ -120,9 +118,6 @@ public sealed class JsonConfigFile
         new($"'{Path}': field \"{Name(field)}\" is {found}; {supported}.");
 
     InvalidDataException Wrong(string field, JsonElement v, string expected) => Error(field, v.GetRawText(), $"expected {expected}");
-
-    InvalidDataException Missing(string field, string expected) =>
-        new($"'{Path}' has no field \"{Name(field)}\"; expected {expected}.");
 
     static string Format(object? value) => value switch
     {
