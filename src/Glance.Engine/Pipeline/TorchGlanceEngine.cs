@@ -14,11 +14,23 @@ namespace Glance.Engine.Pipeline;
 public sealed class TorchGlanceEngine : IGlanceEngine
 {
     readonly bool _ownsModel;
+    readonly PromptEncodingCache? _promptCache;
 
-    public TorchGlanceEngine(GlanceModel model, bool ownsModel = true)
+    /// <param name="options">Read for the prompt cache only (<see cref="EngineOptions.PromptCacheEntries"/>,
+    /// <see cref="EngineOptions.PromptCacheMiB"/>); unset: the defaults, cache on.</param>
+    public TorchGlanceEngine(GlanceModel model, bool ownsModel = true, EngineOptions? options = null)
+        : this(model, (options ?? new EngineOptions()).PromptCacheEntries, (options ?? new EngineOptions()).PromptCacheMiB * 1024L * 1024L, ownsModel)
+    {
+    }
+
+    /// <summary>Prompt cache limits in bytes rather than MiB, so that tests can fill it with a few tiny encodings.</summary>
+    internal TorchGlanceEngine(GlanceModel model, int promptCacheEntries, long promptCacheBytes, bool ownsModel = true)
     {
         Model = model ?? throw new ArgumentNullException(nameof(model));
+        if (promptCacheEntries < 0 || promptCacheBytes < 0)
+            throw new ArgumentOutOfRangeException(nameof(promptCacheEntries), $"Prompt cache limits must not be negative; received {promptCacheEntries} entries and {promptCacheBytes} bytes.");
         _ownsModel = ownsModel;
+        if (promptCacheEntries > 0 && promptCacheBytes > 0) _promptCache = new PromptEncodingCache(promptCacheEntries, promptCacheBytes);
         var c = model.Config;
         Description = new EngineDescription(
             c.Name, model.Device.ToString(), model.DType.ToString(),
@@ -36,6 +48,16 @@ public sealed class TorchGlanceEngine : IGlanceEngine
 
     public GlanceModel Model { get; }
     public EngineDescription Description { get; }
+    public PromptCacheCounters? PromptCache => _promptCache?.Counters;
+
+    /// <summary>The prompt-encoding cache; null when it is off.</summary>
+    internal PromptEncodingCache? PromptEncodings => _promptCache;
+
+    /// <summary>Text-encoder batches run by <see cref="Start(IReadOnlyList{ValueTuple{GenerationSpec, SamplingPlan}})"/> (a test seam).</summary>
+    internal int TextEncoderBatches { get; private set; }
+
+    /// <summary>Texts those batches encoded.</summary>
+    internal int TextsEncoded { get; private set; }
 
     /// <summary>
     /// A whole generation at the smallest size, PNG included, in Glance mode when the model has the adapters: every
@@ -80,25 +102,21 @@ public sealed class TorchGlanceEngine : IGlanceEngine
         bool trueCfg = Model.Config.Guidance.TrueCfg;
         var guidance = requests.Select(r => r.Spec.Guidance ?? Model.Config.Guidance.DefaultScale).ToArray();
         var needsNegative = requests.Select((r, i) => trueCfg && guidance[i] != 1.0).ToArray();
-        var prompts = requests.Select(r => r.Spec.Prompt)
+        var texts = requests.Select(r => r.Spec.Prompt)
             .Concat(requests.Where((r, i) => needsNegative[i]).Select(r => r.Spec.NegativePrompt ?? ""))
             .ToArray();
 
         using var scope = NewDisposeScope();
         using var mode = inference_mode();
-        using var text = Model.EncodeText(prompts);
+        var encoded = EncodeOnce(texts);
+        // Every state owns copies of its rows: it disposes them when it ends, while the rows here (and the cache's) stay.
+        static TextConditioning Own(TextConditioning row) => new TextConditioning(row.Context.clone(), row.Pooled.clone()).Keep();
         var states = new List<GenerationState>(requests.Count);
-        int negativeRow = requests.Count;
         for (int i = 0; i < requests.Count; i++)
         {
             var (spec, plan) = requests[i];
-            var conditional = new TextConditioning(text.Context.narrow(0, i, 1).clone(), text.Pooled.narrow(0, i, 1).clone()).Keep();
-            TextConditioning? negative = null;
-            if (needsNegative[i])
-            {
-                negative = new TextConditioning(text.Context.narrow(0, negativeRow, 1).clone(), text.Pooled.narrow(0, negativeRow, 1).clone()).Keep();
-                negativeRow++;
-            }
+            var conditional = Own(encoded[spec.Prompt]);
+            TextConditioning? negative = needsNegative[i] ? Own(encoded[spec.NegativePrompt ?? ""]) : null;
             var noise = Model.Noise(spec.Seed, spec.Width, spec.Height).DetachFromDisposeScope();
             var truncations = Model.Truncations("prompt", spec.Prompt);
             if (needsNegative[i]) truncations = [.. truncations, .. Model.Truncations("negative_prompt", spec.NegativePrompt ?? "")];
@@ -106,6 +124,33 @@ public sealed class TorchGlanceEngine : IGlanceEngine
         }
         TorchRuntime.Synchronize(Model.Device);
         return states;
+    }
+
+    /// <summary>
+    /// One row per distinct text, in the current dispose scope: from the prompt cache where it has the text, the others
+    /// encoded in one batch and cached. With every text cached, the text encoders do not run.
+    /// </summary>
+    Dictionary<string, TextConditioning> EncodeOnce(IReadOnlyList<string> texts)
+    {
+        var rows = new Dictionary<string, TextConditioning>(StringComparer.Ordinal);
+        var misses = new List<string>();
+        foreach (string text in texts.Distinct(StringComparer.Ordinal))
+        {
+            if (_promptCache is not null && _promptCache.TryGet(text, out var cached)) rows[text] = cached;
+            else misses.Add(text);
+        }
+        if (misses.Count == 0) return rows;
+
+        var batch = Model.EncodeText(misses);
+        TextEncoderBatches++;
+        TextsEncoded += misses.Count;
+        for (int i = 0; i < misses.Count; i++)
+        {
+            var row = batch.Row(i);
+            rows[misses[i]] = row;
+            _promptCache?.Add(misses[i], row);
+        }
+        return rows;
     }
 
     public void RunStep(IReadOnlyList<GenerationState> batch)
@@ -211,6 +256,7 @@ public sealed class TorchGlanceEngine : IGlanceEngine
 
     public void Dispose()
     {
+        _promptCache?.Dispose();
         if (_ownsModel) Model.Dispose();
     }
 }

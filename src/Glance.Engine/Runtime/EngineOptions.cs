@@ -30,4 +30,16 @@ public sealed record EngineOptions
 
     /// <summary>T5 tokens a FLUX.1 model reads (at most 512); unset: 512 for dev, 256 for schnell, as each was trained.</summary>
     public int? MaxSequenceLength { get; init; }
+
+    /// <summary>
+    /// Encoded prompts the engine keeps (least recently used dropped first), so that a repeated prompt (retries, seed
+    /// sweeps, n &gt; 1) skips the text encoders; 0 turns the cache off. See <see cref="PromptCacheMiB"/>.
+    /// </summary>
+    public int PromptCacheEntries { get; init; } = 256;
+
+    /// <summary>
+    /// Memory, on the model's device, allowed for the encodings of <see cref="PromptCacheEntries"/> (tensor bytes; one
+    /// FLUX.1 prompt is about 4 MiB in bfloat16, 8 MiB in float32); 0 turns the cache off.
+    /// </summary>
+    public int PromptCacheMiB { get; init; } = 64;
 }

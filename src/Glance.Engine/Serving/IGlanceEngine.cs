@@ -10,6 +10,9 @@ public interface IGlanceEngine : IDisposable
 {
     EngineDescription Description { get; }
 
+    /// <summary>Hit and miss counts of the engine's prompt-encoding cache; null when it has none (or it is off).</summary>
+    PromptCacheCounters? PromptCache => null;
+
     /// <summary>Runs one small generation so that the first real request does not pay for lazy initialisation.</summary>
     void WarmUp();
 
