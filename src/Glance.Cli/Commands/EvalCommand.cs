@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Glance.Engine.Imaging;
 using Glance.Engine.Pipeline;
+using Glance.Engine.Runtime;
 using Glance.Mini.Evaluation;
 using Glance.Mini.World;
 
@@ -11,6 +12,8 @@ namespace Glance.Cli.Commands;
 /// <summary>`glance eval`: base-50, base-10, Glance and Glance without adapters on held-out prompts.</summary>
 public static class EvalCommand
 {
+    static readonly EngineOptions NoPromptCache = new() { PromptCacheEntries = 0 };
+
     public static Command Create()
     {
         var model = new ModelArguments();
@@ -29,14 +32,15 @@ public static class EvalCommand
         model.AddTo(command);
         command.SetAction(result =>
         {
-            using var engine = new TorchGlanceEngine(model.Load(result));
+            // No prompt cache: every mode of a prompt runs back to back, and only the first would pay for the text encoders.
+            using var engine = new TorchGlanceEngine(model.Load(result), options: NoPromptCache);
             var scenes = new SceneSampler((ulong)result.GetValue(sceneSeed), SceneSplit.HeldOut).Take(result.GetValue(count)).ToArray();
             var (results, images) = GlanceEvaluation.Run(engine, scenes, result.GetValue(seed), EvalMode.Standard, Console.WriteLine);
             PrecisionComparison? comparison = null;
             if (result.GetValue(compareDType) is { } otherDType)
             {
                 var options = model.EngineOptions(result) with { DType = otherDType };
-                using var other = new TorchGlanceEngine(GlanceModel.Load(ModelLocator.Resolve(result.GetValue(model.Model)!), options));
+                using var other = new TorchGlanceEngine(GlanceModel.Load(ModelLocator.Resolve(result.GetValue(model.Model)!), options), options: NoPromptCache);
                 var (otherResults, otherImages) = GlanceEvaluation.Run(other, scenes, result.GetValue(seed), EvalMode.Standard, Console.WriteLine);
                 comparison = new PrecisionComparison(other.Description.DType, otherResults, GlanceEvaluation.PsnrPerMode(images, otherImages, EvalMode.Standard));
             }
