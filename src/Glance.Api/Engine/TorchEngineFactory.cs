@@ -25,13 +25,15 @@ internal sealed class TorchEngineFactory(IOptions<ModelOptions> model) : IEngine
             MaxSequenceLength = options.MaxSequenceLength,
             TextEncoderDevice = options.TextEncoderDevice,
             TextEncoderDType = options.TextEncoderDType,
+            PromptCacheEntries = options.PromptCacheEntries,
+            PromptCacheMiB = options.PromptCacheMiB,
         };
         var glance = GlanceModel.Load(folder, engineOptions, options.AdapterScale);
         try
         {
             // Configuration keys are case-insensitive (Adapters:Slow binds as "Slow"); the Glance plan names its phases' adapters in lower case.
             foreach (var (name, path) in options.Adapters) glance.AttachAdapter(name.ToLowerInvariant(), path, options.AdapterScale);
-            return new TorchGlanceEngine(glance);
+            return new TorchGlanceEngine(glance, options: engineOptions);
         }
         catch
         {

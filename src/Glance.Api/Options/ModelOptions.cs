@@ -51,4 +51,12 @@ internal sealed class ModelOptions
     /// </summary>
     [Range(1, 1024)]
     public int? Threads { get; set; }
+
+    /// <summary>Encoded prompts the engine keeps for repeats (least recently used dropped first); 0 turns the cache off.</summary>
+    [Range(0, 100_000)]
+    public int PromptCacheEntries { get; set; } = new Glance.Engine.Runtime.EngineOptions().PromptCacheEntries;
+
+    /// <summary>Memory on the model's device for those encodings, in MiB (one FLUX.1 prompt: ~4 MiB in bfloat16); 0 turns the cache off.</summary>
+    [Range(0, 1_048_576)]
+    public int PromptCacheMiB { get; set; } = new Glance.Engine.Runtime.EngineOptions().PromptCacheMiB;
 }

@@ -112,6 +112,7 @@ internal sealed class EngineWorker(
             EngineDescription description = engine.Description;
             Log.EngineLoaded(logger, description.ModelName, description.Device, description.DType);
             lifecycle.EngineLoaded(description);
+            metrics.EngineLoaded(engine.PromptCache);
             long warmUpStart = Stopwatch.GetTimestamp();
             engine.WarmUp();
             lifecycle.WarmedUp();

@@ -1,12 +1,14 @@
 using System.Diagnostics.Metrics;
 using Glance.Api.Scheduling;
+using Glance.Engine.Serving;
 
 namespace Glance.Api.Telemetry;
 
 /// <summary>
 /// The server's instruments on the "Glance.Server" meter. Prometheus names: glance_phase_duration_seconds{phase},
 /// glance_engine_call_duration_seconds{operation}, glance_batch_size, glance_requests_total{outcome},
-/// glance_queue_depth, glance_running_requests.
+/// glance_queue_depth, glance_running_requests, glance_prompt_cache_hits_total, glance_prompt_cache_misses_total (once the
+/// engine has loaded, when it has a prompt cache).
 /// </summary>
 internal sealed class ServerMetrics
 {
@@ -20,6 +22,7 @@ internal sealed class ServerMetrics
     readonly Histogram<int> batchSize;
     readonly Counter<long> requests;
     int running;
+    PromptCacheCounters? promptCache;
 
     public ServerMetrics(IMeterFactory meterFactory, RequestQueue queue)
     {
@@ -38,7 +41,17 @@ internal sealed class ServerMetrics
         requests = meter.CreateCounter<long>("glance.requests", "{request}", "Image requests by how they ended.");
         meter.CreateObservableGauge("glance.queue.depth", () => queue.Count, "{request}", "Requests waiting for the engine.");
         meter.CreateObservableGauge("glance.running.requests", () => Volatile.Read(ref running), "{request}", "Requests started in the engine.");
+        meter.CreateObservableCounter("glance.prompt_cache.hits", () => PromptCacheCount(c => c.Hits), "{prompt}",
+            "Distinct prompt texts of an engine start found in the prompt cache (not encoded again).");
+        meter.CreateObservableCounter("glance.prompt_cache.misses", () => PromptCacheCount(c => c.Misses), "{prompt}",
+            "Distinct prompt texts of an engine start not in the prompt cache (encoded, then cached).");
     }
+
+    /// <summary>The loaded engine's prompt cache counters (null: the engine has no prompt cache).</summary>
+    public void EngineLoaded(PromptCacheCounters? counters) => Volatile.Write(ref promptCache, counters);
+
+    IEnumerable<Measurement<long>> PromptCacheCount(Func<PromptCacheCounters, long> read) =>
+        Volatile.Read(ref promptCache) is { } counters ? [new Measurement<long>(read(counters))] : [];
 
     public void EngineCall(string operation, TimeSpan duration) =>
         engineCallDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("operation", operation));

@@ -12,6 +12,8 @@ public class OptionsValidationTests
     [InlineData("Glance:Shutdown:GraceSeconds", "-1", "GraceSeconds")]
     [InlineData("Glance:RateLimit:PermitLimit", "0", "PermitLimit")]
     [InlineData("Glance:Model:Threads", "0", "Threads")]
+    [InlineData("Glance:Model:PromptCacheEntries", "-1", "PromptCacheEntries")]
+    [InlineData("Glance:Model:PromptCacheMiB", "-1", "PromptCacheMiB")]
     public async Task InvalidOptionsStopTheServerFromStarting(string key, string value, string named)
     {
         await using var app = new GlanceApp(settings: new Dictionary<string, string?> { [key] = value });
