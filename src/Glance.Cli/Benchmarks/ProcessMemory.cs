@@ -45,7 +45,7 @@ public static class ProcessMemory
         foreach (string line in File.ReadLines(Status))
         {
             if (!line.StartsWith(field, StringComparison.Ordinal)) continue;
-            string[] parts = line[field.Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            string[] parts = line[field.Length..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
             return long.Parse(parts[0], CultureInfo.InvariantCulture) * 1024; // reported in kB
         }
         return null;
