@@ -13,7 +13,7 @@ namespace Glance.Cli.Commands;
 
 /// <summary>
 /// `glance bench`: `step` (per-step latency and step throughput per batch size), `generate` (whole generations) and
-/// `blocks` (single FLUX.1 blocks at full width against this machine's matmul rate).
+/// `blocks` (single FLUX.1 blocks at full width against this machine's matmul rate), `load` and `write-snapshot` (checkpoint loading).
 /// </summary>
 public static class BenchCommand
 {
@@ -23,6 +23,8 @@ public static class BenchCommand
         bench.Subcommands.Add(CreateStep());
         bench.Subcommands.Add(BenchGenerateCommand.Create());
         bench.Subcommands.Add(BenchBlocksCommand.Create());
+        bench.Subcommands.Add(BenchLoadCommand.CreateLoad());
+        bench.Subcommands.Add(BenchLoadCommand.CreateWriteSnapshot());
         return bench;
     }
 

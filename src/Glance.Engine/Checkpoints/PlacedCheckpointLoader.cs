@@ -40,29 +40,56 @@ public static class PlacedCheckpointLoader
         var plan = Plan(headers, targets, map, format, module.GetType().Name, path);
 
         using var guard = no_grad();
-        byte[] buffer = [];
         foreach (var (file, header) in headers)
         {
             if (!plan.TryGetValue(file, out var copies)) continue;
-            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+            using var handle = File.OpenHandle(file, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
             foreach (var group in copies.GroupBy(c => c.Entry).OrderBy(g => g.Key.Begin))
             {
                 var entry = group.Key;
-                int length = checked((int)(entry.End - entry.Begin));
-                if (buffer.Length < length) buffer = new byte[length];
-                stream.Position = header.DataStart + entry.Begin;
-                stream.ReadExactly(buffer, 0, length);
+                long offset = header.DataStart + entry.Begin;
                 using var scope = NewDisposeScope();
+                if (group.Count() == 1 && DirectTarget(group.First(), targets) is { } destination)
+                {
+                    // Same dtype, contiguous CPU memory: the file's bytes go straight into the parameter, copied once.
+                    ReadInto(handle, offset, destination.bytes, file, entry);
+                    continue;
+                }
+                // Another dtype or device, or pieces for several targets: read once into a CPU tensor, then convert in copy_.
                 var source = empty(entry.Shape, dtype: entry.DType);
-                if (length > 0) source.bytes = buffer.AsSpan(0, length);
+                if (entry.End > entry.Begin) ReadInto(handle, offset, source.bytes, file, entry);
                 foreach (var copy in group)
                 {
                     var target = targets[copy.Placement.TargetKey];
-                    var slice = target.dim() == 0 ? target : target.narrow(0, copy.Placement.RowOffset, copy.Rows);
                     var piece = copy.Placement.SourceRows is { } sourceRows ? source.narrow(0, copy.Placement.SourceRowOffset, sourceRows) : source;
+                    var slice = Slice(target, copy);
                     slice.copy_(copy.Placement.Reshape || target.dim() == 0 ? piece.reshape(slice.shape) : piece);
                 }
             }
+        }
+    }
+
+    static Tensor Slice(Tensor target, Copy copy) => target.dim() == 0 ? target : target.narrow(0, copy.Placement.RowOffset, copy.Rows);
+
+    /// <summary>The target slice when the whole entry can be read into it as it is stored: same dtype, CPU, contiguous, under 2 GiB (a span's limit).</summary>
+    static Tensor? DirectTarget(Copy copy, Dictionary<string, Tensor> targets)
+    {
+        var target = targets[copy.Placement.TargetKey];
+        long bytes = copy.Entry.End - copy.Entry.Begin;
+        if (copy.Placement.SourceRows is not null || target.dtype != copy.Entry.DType || target.device_type != DeviceType.CPU || bytes == 0 || bytes > int.MaxValue)
+            return null;
+        var slice = Slice(target, copy);
+        return slice.is_contiguous() && slice.numel() * slice.element_size() == bytes ? slice : null;
+    }
+
+    static void ReadInto(Microsoft.Win32.SafeHandles.SafeFileHandle handle, long offset, Span<byte> destination, string file, SafetensorsEntry entry)
+    {
+        while (destination.Length > 0)
+        {
+            int n = RandomAccess.Read(handle, destination, offset);
+            if (n == 0) throw new EndOfStreamException($"'{file}' ends inside tensor '{entry.Name}' (its header says bytes {entry.Begin}..{entry.End} of the data section).");
+            destination = destination[n..];
+            offset += n;
         }
     }
 

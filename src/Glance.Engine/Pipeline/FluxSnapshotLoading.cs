@@ -42,29 +42,37 @@ public static class FluxSnapshotLoading
             MaskTextPadding: false);
     }
 
-    public static GlanceModel Load(FluxSnapshot snapshot, EngineOptions options)
+    /// <summary>Runs one step of a load: the component's name ("construct", "transformer", "vae", "clip", "t5"), the weights path (none for construct) and the step.</summary>
+    public delegate void LoadStep(string component, string? weights, Action step);
+
+    /// <param name="snapshot">The opened snapshot.</param>
+    /// <param name="options">Device, dtype and text-encoder placement.</param>
+    /// <param name="step">Wraps building the modules and each component's weight load, in that order (`glance bench load` times them); null runs them plainly.</param>
+    public static GlanceModel Load(FluxSnapshot snapshot, EngineOptions options, LoadStep? step = null)
     {
+        step ??= static (_, _, run) => run();
         ArgumentNullException.ThrowIfNull(snapshot);
         ArgumentNullException.ThrowIfNull(options);
         var config = Compose(snapshot, options.MaxSequenceLength);
         var tokenizers = ModelTokenizers.ForSnapshot(snapshot, config);
         var device = TorchRuntime.ResolveDevice(options.Device);
         var dtype = TorchRuntime.ResolveDType(options.DType, device);
-        var model = new GlanceModel(config, tokenizers.T5, tokenizers.Clip, device, dtype, TorchRuntime.ResolveTextEncoders(options, device, dtype))
+        GlanceModel model = null!;
+        step("construct", null, () => model = new GlanceModel(config, tokenizers.T5, tokenizers.Clip, device, dtype, TorchRuntime.ResolveTextEncoders(options, device, dtype))
         {
             MergedCacheBudgetBytes = options.MergedAdapterCacheMiB * 1024L * 1024L,
-        };
+        });
         try
         {
             bool diffusers = snapshot.Layout == FluxWeightsLayout.Diffusers;
             bool diffusersVae = snapshot.AutoencoderWeights != Path.Combine(snapshot.Root, FluxSnapshot.AutoencoderSingleFile);
-            PlacedCheckpointLoader.Load(model.Transformer, snapshot.TransformerWeights, FluxCheckpointNames.Placements(config.Transformer),
-                diffusers ? "diffusers FluxTransformer2DModel" : "BFL FLUX.1");
-            PlacedCheckpointLoader.Load(model.Autoencoder, snapshot.AutoencoderWeights,
+            step("transformer", snapshot.TransformerWeights, () => PlacedCheckpointLoader.Load(model.Transformer, snapshot.TransformerWeights,
+                FluxCheckpointNames.Placements(config.Transformer), diffusers ? "diffusers FluxTransformer2DModel" : "BFL FLUX.1"));
+            step("vae", snapshot.AutoencoderWeights, () => PlacedCheckpointLoader.Load(model.Autoencoder, snapshot.AutoencoderWeights,
                 diffusersVae ? AutoencoderCheckpointNames.DiffusersPlacements(config.Autoencoder) : PlacedCheckpointLoader.SameKeys(model.Autoencoder),
-                diffusersVae ? "diffusers AutoencoderKL" : "BFL autoencoder");
-            PlacedCheckpointLoader.Load(model.PooledTextEncoder!, snapshot.ClipWeights, ClipCheckpointNames.MapHuggingFaceKey, "transformers CLIPTextModel");
-            PlacedCheckpointLoader.Load(model.TextEncoder, snapshot.T5Weights, T5CheckpointNames.MapHuggingFaceKey, "transformers T5EncoderModel");
+                diffusersVae ? "diffusers AutoencoderKL" : "BFL autoencoder"));
+            step("clip", snapshot.ClipWeights, () => PlacedCheckpointLoader.Load(model.PooledTextEncoder!, snapshot.ClipWeights, ClipCheckpointNames.MapHuggingFaceKey, "transformers CLIPTextModel"));
+            step("t5", snapshot.T5Weights, () => PlacedCheckpointLoader.Load(model.TextEncoder, snapshot.T5Weights, T5CheckpointNames.MapHuggingFaceKey, "transformers T5EncoderModel"));
             return model;
         }
         catch

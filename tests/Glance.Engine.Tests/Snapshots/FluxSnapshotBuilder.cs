@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Glance.Engine.Checkpoints;
 using Glance.Engine.Models.Clip;
 using Glance.Engine.Models.Flux;
@@ -112,149 +110,35 @@ public sealed class FluxSnapshotBuilder : IDisposable
     {
         Directory.CreateDirectory(root);
         bool dev = Variant == FluxVariant.Dev;
-        WriteJson(Path.Combine(root, FluxSnapshot.ModelIndexFile), new JsonObject
-        {
-            ["_class_name"] = "FluxPipeline",
-            ["_diffusers_version"] = "0.30.0.dev0",
-            ["scheduler"] = Pair("diffusers", "FlowMatchEulerDiscreteScheduler"),
-            ["text_encoder"] = Pair("transformers", "CLIPTextModel"),
-            ["text_encoder_2"] = Pair("transformers", "T5EncoderModel"),
-            ["tokenizer"] = Pair("transformers", "CLIPTokenizer"),
-            ["tokenizer_2"] = Pair("transformers", "T5TokenizerFast"),
-            ["transformer"] = Pair("diffusers", "FluxTransformer2DModel"),
-            ["vae"] = Pair("diffusers", "AutoencoderKL"),
-        });
-        WriteJson(Path.Combine(root, "scheduler", "scheduler_config.json"), new JsonObject
-        {
-            ["_class_name"] = "FlowMatchEulerDiscreteScheduler",
-            ["_diffusers_version"] = "0.30.0.dev0",
-            ["base_image_seq_len"] = 256,
-            ["base_shift"] = 0.5,
-            ["max_image_seq_len"] = 4096,
-            ["max_shift"] = 1.15,
-            ["num_train_timesteps"] = 1000,
-            ["shift"] = dev ? 3.0 : 1.0,
-            ["use_dynamic_shifting"] = dev,
-        });
+        FluxSnapshotFiles.WriteModelIndex(root);
+        FluxSnapshotFiles.WriteScheduler(root, dev);
 
         var clip = ClipConfig;
-        WriteJson(Path.Combine(root, "text_encoder", "config.json"), new JsonObject
-        {
-            ["_name_or_path"] = "openai/clip-vit-large-patch14",
-            ["architectures"] = new JsonArray("CLIPTextModel"),
-            ["attention_dropout"] = 0.0,
-            ["bos_token_id"] = 0,
-            ["dropout"] = 0.0,
-            ["eos_token_id"] = clip.EosTokenId,
-            ["hidden_act"] = clip.HiddenAct,
-            ["hidden_size"] = clip.HiddenSize,
-            ["initializer_factor"] = 1.0,
-            ["initializer_range"] = 0.02,
-            ["intermediate_size"] = clip.IntermediateSize,
-            ["layer_norm_eps"] = clip.LayerNormEps,
-            ["max_position_embeddings"] = clip.MaxPositionEmbeddings,
-            ["model_type"] = "clip_text_model",
-            ["num_attention_heads"] = clip.NumAttentionHeads,
-            ["num_hidden_layers"] = clip.NumHiddenLayers,
-            ["pad_token_id"] = 1,
-            ["projection_dim"] = 768,
-            ["torch_dtype"] = "bfloat16",
-            ["transformers_version"] = "4.43.3",
-            ["vocab_size"] = clip.VocabSize,
-        });
+        FluxSnapshotFiles.WriteClipConfig(Path.Combine(root, "text_encoder"), clip);
         var clipState = State(Model.PooledTextEncoder!);
         // Older CLIP files also hold the position-id buffer, which the loader skips by name.
         clipState.Add(new("text_model.embeddings.position_ids", TensorArithmetic.IntegerRange(0, clip.MaxPositionEmbeddings, ScalarType.Int64, CPU).unsqueeze(0)));
         WriteShards(Path.Combine(root, "text_encoder"), "model", clipState, 1);
-        CopyFolder(ClipTokenizerFolder, Path.Combine(root, "tokenizer"));
+        FluxSnapshotFiles.CopyTokenizer(ClipTokenizerFolder, Path.Combine(root, "tokenizer"));
 
-        var t5 = T5Config;
-        WriteJson(Path.Combine(root, "text_encoder_2", "config.json"), new JsonObject
-        {
-            ["_name_or_path"] = "google/t5-v1_1-xxl",
-            ["architectures"] = new JsonArray("T5EncoderModel"),
-            ["classifier_dropout"] = 0.0,
-            ["d_ff"] = t5.DFf,
-            ["d_kv"] = t5.DKv,
-            ["d_model"] = t5.DModel,
-            ["decoder_start_token_id"] = 0,
-            ["dense_act_fn"] = "gelu_new",
-            ["dropout_rate"] = 0.1,
-            ["eos_token_id"] = 1,
-            ["feed_forward_proj"] = "gated-gelu",
-            ["initializer_factor"] = 1.0,
-            ["is_encoder_decoder"] = true,
-            ["is_gated_act"] = true,
-            ["layer_norm_epsilon"] = t5.LayerNormEpsilon,
-            ["model_type"] = "t5",
-            ["num_decoder_layers"] = t5.NumLayers,
-            ["num_heads"] = t5.NumHeads,
-            ["num_layers"] = t5.NumLayers,
-            ["output_past"] = true,
-            ["pad_token_id"] = 0,
-            ["relative_attention_max_distance"] = t5.RelativeAttentionMaxDistance,
-            ["relative_attention_num_buckets"] = t5.RelativeAttentionNumBuckets,
-            ["tie_word_embeddings"] = false,
-            ["torch_dtype"] = "bfloat16",
-            ["transformers_version"] = "4.43.3",
-            ["use_cache"] = true,
-            ["vocab_size"] = t5.VocabSize,
-        });
+        FluxSnapshotFiles.WriteT5Config(Path.Combine(root, "text_encoder_2"), T5Config);
         var t5State = State(Model.TextEncoder);
         // T5EncoderModel files carry the token embedding twice (shared and encoder.embed_tokens); the loader skips the copy.
         t5State.Add(new("encoder.embed_tokens.weight", t5State.Single(kv => kv.Key == "shared.weight").Value));
         WriteShards(Path.Combine(root, "text_encoder_2"), "model", t5State, 2);
-        CopyFolder(T5TokenizerFolder, Path.Combine(root, "tokenizer_2"));
+        FluxSnapshotFiles.CopyTokenizer(T5TokenizerFolder, Path.Combine(root, "tokenizer_2"));
 
         var transformer = Model.Config.Transformer;
         var bflTransformer = State(Model.Transformer);
         var bflAutoencoder = State(Model.Autoencoder);
         if (layout == FluxWeightsLayout.Diffusers)
         {
-            var config = new JsonObject
-            {
-                ["_class_name"] = "FluxTransformer2DModel",
-                ["_diffusers_version"] = "0.30.0.dev0",
-                ["attention_head_dim"] = transformer.HeadDim,
-                ["guidance_embeds"] = transformer.GuidanceEmbed,
-                ["in_channels"] = transformer.InChannels,
-                ["joint_attention_dim"] = transformer.ContextInDim,
-                ["num_attention_heads"] = transformer.NumHeads,
-                ["num_layers"] = transformer.Depth,
-                ["num_single_layers"] = transformer.DepthSingleBlocks,
-                ["patch_size"] = 1,
-                ["pooled_projection_dim"] = transformer.VecInDim,
-            };
-            // FLUX.1-dev's file has no axes_dims_rope (the class default [16, 56, 56] applies); schnell's lists it.
-            if (!dev) config["axes_dims_rope"] = new JsonArray([.. transformer.AxesDim.Select(a => (JsonNode)a)]);
-            WriteJson(Path.Combine(root, "transformer", "config.json"), config);
+            FluxSnapshotFiles.WriteTransformerConfig(Path.Combine(root, "transformer"), transformer, dev);
             var diffusers = FluxCheckpointNames.ToDiffusers(bflTransformer.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal), transformer);
             WriteShards(Path.Combine(root, "transformer"), "diffusion_pytorch_model", [.. diffusers.OrderBy(kv => kv.Key, StringComparer.Ordinal)], 3);
 
             var ae = AutoencoderConfig;
-            WriteJson(Path.Combine(root, "vae", "config.json"), new JsonObject
-            {
-                ["_class_name"] = "AutoencoderKL",
-                ["_diffusers_version"] = "0.30.0.dev0",
-                ["act_fn"] = "silu",
-                ["block_out_channels"] = new JsonArray([.. ae.ChMult.Select(m => (JsonNode)(m * ae.Ch))]),
-                ["down_block_types"] = new JsonArray([.. ae.ChMult.Select(_ => (JsonNode)"DownEncoderBlock2D")]),
-                ["force_upcast"] = true,
-                ["in_channels"] = ae.InChannels,
-                ["latent_channels"] = ae.ZChannels,
-                ["latents_mean"] = null,
-                ["latents_std"] = null,
-                ["layers_per_block"] = ae.NumResBlocks,
-                ["mid_block_add_attention"] = true,
-                ["norm_num_groups"] = 32,
-                ["out_channels"] = ae.OutCh,
-                ["sample_size"] = 1024,
-                ["scaling_factor"] = ae.ScaleFactor,
-                ["shift_factor"] = ae.ShiftFactor,
-                ["up_block_types"] = new JsonArray([.. ae.ChMult.Select(_ => (JsonNode)"UpDecoderBlock2D")]),
-                ["use_post_quant_conv"] = false,
-                ["use_quant_conv"] = false,
-            });
+            FluxSnapshotFiles.WriteVaeConfig(Path.Combine(root, "vae"), ae);
             var vae = AutoencoderCheckpointNames.ToDiffusers(bflAutoencoder.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal), ae);
             WriteShards(Path.Combine(root, "vae"), "diffusion_pytorch_model", [.. vae.OrderBy(kv => kv.Key, StringComparer.Ordinal)], 1);
         }
@@ -266,60 +150,17 @@ public sealed class FluxSnapshotBuilder : IDisposable
         return root;
     }
 
-    static JsonArray Pair(string library, string className) => new(library, className);
-
     static List<KeyValuePair<string, Tensor>> State(nn.Module module) =>
         [.. module.state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new KeyValuePair<string, Tensor>(kv.Key, kv.Value))];
 
-    /// <summary>
-    /// One file NAME.safetensors, or NAME-0000i-of-0000n.safetensors plus NAME.safetensors.index.json, split by tensor
-    /// count so that fused weights' pieces fall into different shards; floating-point tensors stored in bfloat16.
-    /// </summary>
+    /// <summary>Floating-point tensors stored in bfloat16, sharded as <see cref="ShardedSafetensorsWriter"/> does for real snapshots.</summary>
     static void WriteShards(string folder, string name, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, int shards)
     {
-        Directory.CreateDirectory(folder);
         using var scope = NewDisposeScope();
-        var stored = tensors.Select(kv => new KeyValuePair<string, Tensor>(kv.Key, kv.Value.is_floating_point() ? kv.Value.to(ScalarType.BFloat16) : kv.Value)).ToList();
-        if (shards == 1)
-        {
-            SafetensorsFile.Write(Path.Combine(folder, name + ".safetensors"), stored);
-            return;
-        }
-        var weightMap = new JsonObject();
-        long total = 0;
-        int per = (stored.Count + shards - 1) / shards;
-        for (int s = 0; s < shards; s++)
-        {
-            string file = $"{name}-{s + 1:D5}-of-{shards:D5}.safetensors";
-            var part = stored.Skip(s * per).Take(per).ToList();
-            SafetensorsFile.Write(Path.Combine(folder, file), part);
-            foreach (var (key, tensor) in part)
-            {
-                weightMap[key] = file;
-                total += tensor.numel() * tensor.element_size();
-            }
-        }
-        WriteJson(Path.Combine(folder, name + ".safetensors.index.json"), new JsonObject
-        {
-            ["metadata"] = new JsonObject { ["total_size"] = total },
-            ["weight_map"] = weightMap,
-        });
-    }
-
-    static void WriteJson(string path, JsonObject json)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-    }
-
-    static void CopyFolder(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (string file in Directory.GetFiles(from))
-        {
-            if (!Path.GetFileName(file).Equals("README.md", StringComparison.OrdinalIgnoreCase))
-                File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
-        }
+        var stored = tensors.ToDictionary(
+            kv => kv.Key, kv => (kv.Value.is_floating_point() ? kv.Value.to(ScalarType.BFloat16) : kv.Value).detach().contiguous(), StringComparer.Ordinal);
+        var specs = tensors.Select(kv => new TensorSpec(kv.Key, stored[kv.Key].dtype, stored[kv.Key].shape)).ToList();
+        ShardedSafetensorsWriter.Write(folder, name, specs, shards, (spec, destination) => stored[spec.Name].bytes.CopyTo(destination));
     }
 
     public void Dispose() => Model.Dispose();

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Glance.Engine.Tests;
+namespace Glance.Engine.Text;
 
 /// <summary>
 /// Writes a SentencePiece ModelProto by hand (protobuf wire format), so tokenizer tests need no downloaded model.
@@ -9,7 +9,7 @@ namespace Glance.Engine.Tests;
 /// bos_id = 41, eos_id = 42, pad_id = 43; NormalizerSpec.name = 1, add_dummy_prefix = 3,
 /// remove_extra_whitespaces = 4, escape_whitespaces = 5.
 /// </summary>
-static class SentencePieceModelBuilder
+public static class SentencePieceModelBuilder
 {
     public const int Normal = 1, Unknown = 2, Control = 3;
     const int UnigramModelType = 1; // TrainerSpec.ModelType.UNIGRAM

@@ -1,14 +1,14 @@
 using System.Text.Json.Nodes;
 
-namespace Glance.Engine.Tests.Snapshots;
+namespace Glance.Engine.Text;
 
 /// <summary>
 /// Small tokenizer files in the exact formats of FLUX.1's tokenizer/ (CLIP: vocab.json, merges.txt with its "#version"
 /// header, byte-level symbols and "&lt;/w&gt;" word ends, the two special tokens last) and tokenizer_2/ (T5: a SentencePiece
-/// unigram spiece.model with pad 0, eos 1, unk 2 and no BOS), so that snapshot fixtures need no third-party data. The real
+/// unigram spiece.model with pad 0, eos 1, unk 2 and no BOS), so that snapshot fixtures and `glance bench write-snapshot` need no third-party data. The real
 /// files' ids are pinned by the CLIP and T5 tokenizer tests where those files are present.
 /// </summary>
-internal static class SyntheticTokenizerFiles
+public static class SyntheticTokenizerFiles
 {
     static readonly string[] ClipMerges = ["t h", "th e</w>", "l i", "li g", "lig h", "o n</w>", "c l"];
     static readonly string[] T5Words = ["▁a", "▁light", "house", "▁on", "▁cliff", "▁at", "▁dawn", "▁red", "▁apple", "▁the", "▁of"];

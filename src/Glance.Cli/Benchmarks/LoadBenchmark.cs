@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Globalization;
+using Glance.Engine.Checkpoints;
+using Glance.Engine.Models.Flux;
+using Glance.Engine.Pipeline;
+using Glance.Engine.Runtime;
+
+namespace Glance.Cli.Benchmarks;
+
+/// <summary>
+/// `glance bench load`: per component of a FLUX.1 snapshot, seconds, GB read, GB/s and the peak resident memory during that
+/// component's load; the disk's sequential read rate on the same files in the same run; and, over load/dispose cycles, the
+/// resident memory after each dispose (release of memory).
+/// </summary>
+public sealed class LoadBenchmark(string folder, EngineOptions options, TextWriter output)
+{
+    const double GB = 1e9;
+    const int ReadBuffer = 16 << 20;
+
+    public void Run(int cycles)
+    {
+        var snapshot = FluxSnapshot.Open(folder);
+        var files = Directory.GetFiles(folder, "*.safetensors", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
+        long fileBytes = files.Sum(f => new FileInfo(f).Length);
+        output.WriteLine($"snapshot {folder}: {files.Length} safetensors files, {fileBytes / GB:F2} GB; device {options.Device}, dtype {options.DType}; {Environment.ProcessorCount} CPUs");
+        output.WriteLine(ProcessMemory.HasPeakReset
+            ? "peak RSS: VmHWM from /proc/self/status, reset per component by writing 5 to /proc/self/clear_refs"
+            : "peak RSS: not available on this system (no /proc/self/clear_refs); RSS after each step shown instead");
+
+        bool coldDisk = PageCache.TryDrop();
+        var clock = Stopwatch.StartNew();
+        long read = ReadAll(files);
+        double diskSeconds = clock.Elapsed.TotalSeconds;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"disk sequential read ({ReadBuffer >> 20} MiB FileStream buffer): {read / GB:F2} GB in {diskSeconds:F2} s = {read / GB / diskSeconds:F2} GB/s, page cache {(coldDisk ? "dropped first (cold read)" : "NOT dropped (not permitted): likely warm")}"));
+
+        bool coldLoad = PageCache.TryDrop();
+        output.WriteLine($"load: page cache {(coldLoad ? "dropped first (cold)" : "NOT dropped: files likely cached by the read above (warm)")}; RSS before {ProcessMemory.Resident() / GB:F2} GB");
+        output.WriteLine($"{"component",-12} {"seconds",8} {"GB read",8} {"GB/s",7} {"peak RSS GB",12} {"RSS after GB",13}");
+        long totalBytes = 0;
+        var total = Stopwatch.StartNew();
+        using (var model = FluxSnapshotLoading.Load(snapshot, options, (component, weights, step) =>
+        {
+            long bytes = weights is null ? 0 : CheckpointFiles.Resolve(weights).Sum(s => new FileInfo(s.File).Length);
+            bool reset = ProcessMemory.ResetPeak();
+            var watch = Stopwatch.StartNew();
+            step();
+            double seconds = watch.Elapsed.TotalSeconds;
+            totalBytes += bytes;
+            string peak = reset && ProcessMemory.Peak() is { } p ? (p / GB).ToString("F2", CultureInfo.InvariantCulture) : "n/a";
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{component,-12} {seconds,8:F2} {bytes / GB,8:F2} {(bytes > 0 ? (bytes / GB / seconds).ToString("F2", CultureInfo.InvariantCulture) : "-"),7} {peak,12} {ProcessMemory.Resident() / GB,13:F2}"));
+        }))
+        {
+            double wall = total.Elapsed.TotalSeconds;
+            long modelBytes = ModelBytes(model);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{"total",-12} {wall,8:F2} {totalBytes / GB,8:F2} {totalBytes / GB / wall,7:F2}   (model in memory {modelBytes / GB:F2} GB; peak-RSS bound on CPU: model + 1 GB = {modelBytes / GB + 1:F2} GB)"));
+        }
+
+        if (cycles <= 0) return;
+        Settle();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"release: RSS after the first load's dispose {ProcessMemory.Resident() / GB:F3} GB"));
+        for (int cycle = 1; cycle <= cycles; cycle++)
+        {
+            var watch = Stopwatch.StartNew();
+            using (FluxSnapshotLoading.Load(snapshot, options)) { }
+            Settle();
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"cycle {cycle}: load+dispose {watch.Elapsed.TotalSeconds:F2} s, RSS after dispose {ProcessMemory.Resident() / GB:F3} GB"));
+        }
+    }
+
+    static long ReadAll(string[] files)
+    {
+        var buffer = new byte[ReadBuffer];
+        long total = 0;
+        foreach (string file in files)
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+            int n;
+            while ((n = stream.Read(buffer, 0, buffer.Length)) > 0) total += n;
+        }
+        return total;
+    }
+
+    static long ModelBytes(GlanceModel model)
+    {
+        long bytes = 0;
+        foreach (var module in new TorchSharp.torch.nn.Module?[] { model.Transformer, model.Autoencoder, model.TextEncoder, model.PooledTextEncoder })
+        {
+            if (module is null) continue;
+            foreach (var (_, tensor) in module.state_dict()) bytes += tensor.numel() * tensor.element_size();
+        }
+        return bytes;
+    }
+
+    /// <summary>Managed finalisers release native tensors that escaped a scope; run them so RSS reflects what disposal returned.</summary>
+    static void Settle()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
+}
