@@ -45,6 +45,20 @@ public sealed class FluxSnapshotTests : IDisposable
     }
 
     [Fact]
+    public void WeightsStoredInTheServedDtypeAreReadStraightIntoTheParametersUnchanged()
+    {
+        // bfloat16 files into a bfloat16 model take the loader's direct path (no staging tensor, no conversion).
+        using var builder = FluxSnapshotBuilder.Create(FluxVariant.Dev);
+        using var loaded = GlanceModel.Load(builder.Write(Folder("snapshot")), Cpu with { DType = "bfloat16" });
+
+        Assert.Equal(ScalarType.BFloat16, loaded.Transformer.parameters().First().dtype);
+        AssertSameWeights(builder.Model.Transformer, loaded.Transformer);
+        AssertSameWeights(builder.Model.Autoencoder, loaded.Autoencoder);
+        AssertSameWeights(builder.Model.TextEncoder, loaded.TextEncoder);
+        AssertSameWeights(builder.Model.PooledTextEncoder!, loaded.PooledTextEncoder!);
+    }
+
+    [Fact]
     public void ArchitectureAndScheduleComeFromTheSnapshotFiles()
     {
         using var builder = FluxSnapshotBuilder.Create(FluxVariant.Dev);
