@@ -303,5 +303,6 @@ public sealed class GlanceModel : IDisposable
         Autoencoder.Dispose();
         TextEncoder.Dispose();
         PooledTextEncoder?.Dispose();
+        HostMemory.Release();
     }
 }
