@@ -49,9 +49,11 @@ public sealed class ModelReleaseTests : IDisposable
             resident.Add(ResidentBytes());
         }
 
-        // From the first cycle (which pays for one-off allocations: kernels, allocator arenas) to the sixth; before
-        // releasing host memory on dispose this grew by about 4.5% of the model per cycle.
-        long growth = resident[^1] - resident[0];
-        Assert.True(growth < 0.05 * resident[0], $"resident memory after each cycle: {string.Join(", ", resident.Select(r => $"{r / 1e6:F0} MB"))}");
+        // The low of the last three cycles against the low of the first two: a leak raises every later reading, while
+        // a passing allocation elsewhere in the process (a one-off spike of ~20 MB was seen in a full run) raises one.
+        // Before host memory was released on dispose, this grew by 8% and 16% in two runs (271 -> 293, 266 -> 309 MB); after,
+        // it stays within a few MB.
+        long first = resident.Take(2).Min(), last = resident.TakeLast(3).Min();
+        Assert.True(last - first < 0.05 * first, $"resident memory after each cycle: {string.Join(", ", resident.Select(r => $"{r / 1e6:F0} MB"))}");
     }
 }
