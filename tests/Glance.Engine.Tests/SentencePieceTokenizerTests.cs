@@ -4,8 +4,8 @@ namespace Glance.Engine.Tests;
 
 public sealed class SentencePieceTokenizerTests : IDisposable
 {
-    // T5's layout: pad 0, eos 1, unk 2, no BOS.
-    static readonly (string Piece, float Score, int Type)[] Pieces =
+    // T5's layout: pad 0, eos 1, unk 2, no BOS. Shared with the T5 tokenizer-folder tests.
+    internal static readonly (string Piece, float Score, int Type)[] Pieces =
     [
         ("<pad>", 0, SentencePieceModelBuilder.Control),   // 0
         ("</s>", 0, SentencePieceModelBuilder.Control),    // 1

@@ -108,9 +108,7 @@ public sealed class GlanceModel : IDisposable
         var config = GlanceModelConfig.Load(Path.Combine(folder, GlanceModelConfig.FileName));
         var device = TorchRuntime.ResolveDevice(options.Device);
         var dtype = TorchRuntime.ResolveDType(options.DType, device);
-        ITextTokenizer tokenizer = config.Tokenizer == GlanceModelConfig.WordTokenizerKind
-            ? WordTokenizer.Load(Path.Combine(folder, WordVocabularyFile))
-            : T5SentencePieceTokenizer.Load(Path.Combine(folder, SentencePieceFile));
+        var tokenizer = ModelTokenizers.ForOwnFolder(folder, config).T5;
 
         var model = new GlanceModel(config, tokenizer, null, device, dtype, TorchRuntime.ResolveTextEncoders(options, device, dtype))
         {

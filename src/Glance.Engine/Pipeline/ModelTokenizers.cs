@@ -17,7 +17,12 @@ public sealed record ModelTokenizers(ITextTokenizer T5, int T5Length, ITextToken
             var snapshot = FluxSnapshot.Open(folder);
             return ForSnapshot(snapshot, FluxSnapshotLoading.Compose(snapshot, maxSequenceLength));
         }
-        var config = GlanceModelConfig.Load(Path.Combine(folder, GlanceModelConfig.FileName));
+        return ForOwnFolder(folder, GlanceModelConfig.Load(Path.Combine(folder, GlanceModelConfig.FileName)));
+    }
+
+    /// <summary>Our own model folder's tokenizer: vocab.txt (word) or spiece.model, as its config says.</summary>
+    internal static ModelTokenizers ForOwnFolder(string folder, GlanceModelConfig config)
+    {
         ITextTokenizer t5 = config.Tokenizer == GlanceModelConfig.WordTokenizerKind
             ? WordTokenizer.Load(Path.Combine(folder, GlanceModel.WordVocabularyFile))
             : T5SentencePieceTokenizer.Load(Path.Combine(folder, GlanceModel.SentencePieceFile));

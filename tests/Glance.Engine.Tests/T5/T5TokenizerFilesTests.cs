@@ -10,22 +10,8 @@ namespace Glance.Engine.Tests.T5;
 /// </summary>
 public sealed class T5TokenizerFilesTests : IDisposable
 {
-    // T5's layout: pad 0, eos 1, unk 2, no BOS.
-    static readonly (string Piece, float Score, int Type)[] Pieces =
-    [
-        ("<pad>", 0, SentencePieceModelBuilder.Control),          // 0
-        ("</s>", 0, SentencePieceModelBuilder.Control),           // 1
-        ("<unk>", 0, SentencePieceModelBuilder.Unknown),          // 2
-        ("\u2581", -2, SentencePieceModelBuilder.Normal),         // 3
-        ("\u2581hello", -1, SentencePieceModelBuilder.Normal),    // 4
-        ("\u2581world", -1.5f, SentencePieceModelBuilder.Normal), // 5
-        ("\u2581he", -3, SentencePieceModelBuilder.Normal),       // 6
-        ("h", -5, SentencePieceModelBuilder.Normal),              // 7
-        ("e", -5, SentencePieceModelBuilder.Normal),              // 8
-        ("l", -5, SentencePieceModelBuilder.Normal),              // 9
-        ("o", -5, SentencePieceModelBuilder.Normal),              // 10
-        ("d", -5, SentencePieceModelBuilder.Normal),              // 11
-    ];
+    // T5's layout: pad 0, eos 1, unk 2, no BOS; the same tiny model as the SentencePiece tokenizer tests.
+    static readonly (string Piece, float Score, int Type)[] Pieces = SentencePieceTokenizerTests.Pieces;
 
     readonly string _folder = Directory.CreateTempSubdirectory("glance-t5-tokenizer-").FullName;
 
