@@ -28,7 +28,7 @@ internal sealed class TorchEngineFactory(IOptions<ModelOptions> model) : IEngine
             PromptCacheEntries = options.PromptCacheEntries,
             PromptCacheMiB = options.PromptCacheMiB,
         };
-        var glance = GlanceModel.Load(folder, engineOptions, options.AdapterScale);
+        var glance = ModelLoader.Load(folder, engineOptions, options.AdapterScale);
         try
         {
             // Configuration keys are case-insensitive (Adapters:Slow binds as "Slow"); the Glance plan names its phases' adapters in lower case.

@@ -20,7 +20,7 @@ namespace Glance.Engine.Pipeline;
 /// folder (config.json, transformer.safetensors, ae.safetensors, text_encoder.safetensors, the tokenizer file and
 /// adapters/NAME.safetensors) or from an unmodified FLUX.1 snapshot (see <see cref="FluxSnapshot"/>).
 /// </summary>
-public sealed class GlanceModel : IDisposable
+public sealed class GlanceModel : DiffusionModel
 {
     public const string TransformerFile = "transformer.safetensors";
     public const string AutoencoderFile = "ae.safetensors";
@@ -29,11 +29,9 @@ public sealed class GlanceModel : IDisposable
     public const string SentencePieceFile = "spiece.model";
     public const string AdaptersFolder = "adapters";
 
-    readonly List<string> _adapters = [];
-    long _mergedCacheBudgetBytes = new EngineOptions().MergedAdapterCacheMiB * 1024L * 1024L;
-
     internal GlanceModel(GlanceModelConfig config, ITextTokenizer tokenizer, ITextTokenizer? pooledTokenizer, Device device, ScalarType dtype,
         (Device Device, ScalarType DType)? textEncoders = null)
+        : base(device, dtype, textEncoders)
     {
         Config = config.Validate();
         if (tokenizer.VocabSize > config.TextEncoder.VocabSize)
@@ -44,9 +42,7 @@ public sealed class GlanceModel : IDisposable
             throw new ArgumentException($"The CLIP tokenizer has {pooledTokenizer.VocabSize} ids; the CLIP text encoder's vocabulary has {config.PooledTextEncoder.VocabSize}.");
         Tokenizer = tokenizer;
         PooledTokenizer = pooledTokenizer;
-        Device = device;
-        DType = dtype;
-        (TextDevice, TextDType) = textEncoders ?? (device, dtype);
+        Profile = ProfileOf(config);
         Transformer = new FluxTransformer(config.Transformer, dtype, device);
         Autoencoder = new AutoEncoder(config.Autoencoder, dtype, device);
         TextEncoder = new T5Encoder(config.TextEncoder, TextDType, TextDevice);
@@ -67,15 +63,20 @@ public sealed class GlanceModel : IDisposable
     public ClipTextModel? PooledTextEncoder { get; }
 
     public ITextTokenizer? PooledTokenizer { get; }
-    public Device Device { get; }
-    public ScalarType DType { get; }
 
-    /// <summary>Where the text encoders run (the model's device unless configured apart); their outputs move to <see cref="Device"/>.</summary>
-    public Device TextDevice { get; }
-    public ScalarType TextDType { get; }
+    public override ModelProfile Profile { get; }
 
-    /// <summary>Names of the adapters attached to the transformer.</summary>
-    public IReadOnlyList<string> Adapters => _adapters;
+    public override nn.Module Denoiser => Transformer;
+
+    public override AdapterRouting Routing => Transformer.Routing;
+
+    /// <summary>The family a configuration describes: FLUX.1 snapshots carry CLIP; our own folders are glance-mini's kind.</summary>
+    static ModelProfile ProfileOf(GlanceModelConfig c) => new(
+        c.Name,
+        c.PooledTextEncoder is null ? "glance-mini" : c.Transformer.GuidanceEmbed ? "flux.1-dev" : "flux.1-schnell",
+        c.Schedule, c.Guidance, c.Transformer.GuidanceEmbed,
+        c.DefaultWidth, c.DefaultHeight, c.MinSize, c.MaxSize, c.PixelsPerToken, c.Autoencoder.ZChannels,
+        c.DefaultBaseSteps, c.MaxBaseSteps, c.MaxPromptLength);
 
     /// <summary>A model with freshly initialised weights (tests, benchmarks, and the start of training).</summary>
     public static GlanceModel Create(GlanceModelConfig config, ITextTokenizer tokenizer, Device device, ScalarType dtype, long seed)
@@ -112,7 +113,7 @@ public sealed class GlanceModel : IDisposable
 
         var model = new GlanceModel(config, tokenizer, null, device, dtype, TorchRuntime.ResolveTextEncoders(options, device, dtype))
         {
-            _mergedCacheBudgetBytes = options.MergedAdapterCacheMiB * 1024L * 1024L,
+            MergedCacheBudgetBytes = options.MergedAdapterCacheMiB * 1024L * 1024L,
         };
         try
         {
@@ -145,59 +146,13 @@ public sealed class GlanceModel : IDisposable
         if (Tokenizer is WordTokenizer words) words.Save(Path.Combine(folder, WordVocabularyFile));
     }
 
-    ModuleSlice? ResolveAdapterTarget(string module) => FluxCheckpointNames.MapDiffusersModule(module, Config.Transformer);
-
-    /// <summary>Attaches an adapter file (PEFT/diffusers or kohya layout) to the transformer under a name.</summary>
-    public void AttachAdapter(string name, string path, double? scaleOverride = null)
-    {
-        if (_adapters.Contains(name)) throw new InvalidOperationException($"An adapter named '{name}' is already attached.");
-        var file = LoraFile.Read(path);
-        LoraAttacher.Attach(Transformer, name, file, ResolveAdapterTarget, scaleOverride);
-        _adapters.Add(name);
-        UpdateMergedWeightCache();
-    }
-
-    /// <summary>
-    /// Attaches a fresh trainable adapter (down random, up zero) on the given transformer modules: BFL paths, or
-    /// diffusers module names (a to_q trains the query rows of the fused qkv and is saved under its own name).
-    /// </summary>
-    public IReadOnlyList<TorchSharp.Modules.Parameter> AddTrainableAdapter(string name, IEnumerable<string> targets, int rank, double alpha, long seed)
-    {
-        if (_adapters.Contains(name)) throw new InvalidOperationException($"An adapter named '{name}' is already attached.");
-        var parameters = LoraAttacher.CreateTrainable(Transformer, name, targets, rank, alpha, seed, ResolveAdapterTarget);
-        _adapters.Add(name);
-        UpdateMergedWeightCache();
-        return parameters;
-    }
-
-    public void DetachAdapter(string name)
-    {
-        if (!_adapters.Remove(name)) return;
-        LoraAttacher.Detach(Transformer, name);
-        UpdateMergedWeightCache();
-    }
-
-    /// <summary>Whether phase-uniform batches use cached merged weights (see <see cref="EngineOptions.MergedAdapterCacheMiB"/>).</summary>
-    public bool UsesMergedWeightCache { get; private set; }
-
-    void UpdateMergedWeightCache()
-    {
-        var layers = LoraLayers.Of(Transformer).Values.ToArray();
-        long needed = layers.Sum(l => l.MergedWeightBytes * l.AdapterNames.Count);
-        UsesMergedWeightCache = needed > 0 && needed <= _mergedCacheBudgetBytes;
-        foreach (var layer in layers) layer.CacheMergedWeights = UsesMergedWeightCache && layer.AdapterNames.Count > 0;
-    }
-
-    internal long MergedCacheBudgetBytes
-    {
-        set => _mergedCacheBudgetBytes = value;
-    }
+    protected override ModuleSlice? ResolveAdapterTarget(string moduleName) => FluxCheckpointNames.MapDiffusersModule(moduleName, Config.Transformer);
 
     /// <summary>
     /// Encodes prompts in one batch: T5 context [B, MaxTextTokens, D] and the pooled vector, CLIP's pooler output over
     /// its own tokens when the model has CLIP, else the masked mean of the context.
     /// </summary>
-    public TextConditioning EncodeText(IReadOnlyList<string> prompts)
+    public override TextConditioning EncodeText(IReadOnlyList<string> prompts)
     {
         ArgumentNullException.ThrowIfNull(prompts);
         using var scope = NewDisposeScope();
@@ -223,7 +178,7 @@ public sealed class GlanceModel : IDisposable
     }
 
     /// <summary>The encoders that would cut this text, with its token count and what they keep (no tensors involved).</summary>
-    public IReadOnlyList<PromptTruncation> Truncations(string field, string text)
+    public override IReadOnlyList<PromptTruncation> Truncations(string field, string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         var cuts = new List<PromptTruncation>(2);
@@ -237,8 +192,7 @@ public sealed class GlanceModel : IDisposable
         return cuts;
     }
 
-    /// <summary>Velocity prediction for packed latents [B, L, C] at per-sample sigmas [B].</summary>
-    public Tensor PredictVelocity(Tensor packedLatents, Tensor sigmas, TextConditioning text, int width, int height, Tensor? guidance = null)
+    public override Tensor PredictVelocity(Tensor packedLatents, Tensor sigmas, TextConditioning text, int width, int height, Tensor? guidance = null)
     {
         ArgumentNullException.ThrowIfNull(packedLatents);
         ArgumentNullException.ThrowIfNull(text);
@@ -248,59 +202,19 @@ public sealed class GlanceModel : IDisposable
         var txtIds = LatentPacking.TextIds(text.Context.shape[1]).to(Device);
         var velocity = Transformer.Forward(
             packedLatents.to(DType), imgIds, text.Context.to(DType), txtIds,
-            sigmas.to(DType), text.Pooled.to(DType), guidance?.to(DType));
+            sigmas.to(DType), (text.Pooled ?? throw new ArgumentException("FLUX-family models need the pooled text vector.", nameof(text))).to(DType), guidance?.to(DType));
         return velocity.to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Initial noise [L, C] (packed, float32) drawn from the seed alone, identical on every device and batch.</summary>
-    public Tensor Noise(long seed, int width, int height)
-    {
-        using var scope = NewDisposeScope();
-        var (latentH, latentW) = LatentSize(width, height);
-        using var generator = new Generator((ulong)seed, CPU);
-        var noise = randn([1, Config.Autoencoder.ZChannels, latentH, latentW], dtype: ScalarType.Float32, device: CPU, generator: generator);
-        return LatentPacking.Pack(noise).squeeze(0).to(Device).MoveToOuterDisposeScope();
-    }
+    protected override Tensor DecodeLatents(Tensor latents) => Autoencoder.Decode(latents);
 
-    /// <summary>Packed latents [B, L, C] to 8-bit RGB images [B, H, W, 3] on the CPU.</summary>
-    public Tensor DecodeToRgb(Tensor packedLatents, int width, int height)
-    {
-        ArgumentNullException.ThrowIfNull(packedLatents);
-        using var scope = NewDisposeScope();
-        var (latentH, latentW) = LatentSize(width, height);
-        var latents = LatentPacking.Unpack(packedLatents.to(DType), latentH, latentW);
-        var images = Autoencoder.Decode(latents).to(ScalarType.Float32).Clamped(-1, 1);
-        var rgb = images.Plus(1.0).Times(127.5).round().to(ScalarType.Byte).permute(0, 2, 3, 1).contiguous().cpu();
-        return rgb.MoveToOuterDisposeScope();
-    }
+    protected override Tensor EncodeImages(Tensor images) => Autoencoder.Encode(images);
 
-    /// <summary>Images [B, 3, H, W] in [-1, 1] to packed latents [B, L, C] (float32), using the latent mean.</summary>
-    public Tensor EncodeToLatents(Tensor images)
-    {
-        ArgumentNullException.ThrowIfNull(images);
-        using var scope = NewDisposeScope();
-        var latents = Autoencoder.Encode(images.to(Device).to(DType));
-        return LatentPacking.Pack(latents).to(ScalarType.Float32).MoveToOuterDisposeScope();
-    }
-
-    public (int LatentH, int LatentW) LatentSize(int width, int height)
-    {
-        int cell = Config.PixelsPerToken;
-        if (width % cell != 0 || height % cell != 0)
-            throw new ArgumentException($"Width and height must be multiples of {cell}; received {width}x{height}.");
-        int f = Config.Autoencoder.DownsampleFactor;
-        return (height / f, width / f);
-    }
-
-    /// <summary>Packed image tokens for a resolution, as used by dynamic schedule shifting.</summary>
-    public int ImageSeqLen(int width, int height) => width / Config.PixelsPerToken * (height / Config.PixelsPerToken);
-
-    public void Dispose()
+    protected override void DisposeModules()
     {
         Transformer.Dispose();
         Autoencoder.Dispose();
         TextEncoder.Dispose();
         PooledTextEncoder?.Dispose();
-        HostMemory.Release();
     }
 }

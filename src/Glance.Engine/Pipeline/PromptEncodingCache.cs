@@ -58,7 +58,7 @@ public sealed class PromptEncodingCache : IDisposable
         _recency.Remove(node);
         _recency.AddFirst(node);
         Counters.CountHit();
-        encoding = new TextConditioning(node.Value.Encoding.Context.clone(), node.Value.Encoding.Pooled.clone());
+        encoding = node.Value.Encoding.Clone();
         return true;
     }
 
@@ -73,11 +73,11 @@ public sealed class PromptEncodingCache : IDisposable
         if (encoding.Count != 1)
             throw new ArgumentException($"A cache entry is one text's row; received a batch of {encoding.Count}.", nameof(encoding));
         if (_entries.TryGetValue(text, out var existing)) Remove(existing);
-        long bytes = BytesOf(encoding);
+        long bytes = encoding.Bytes;
         if (bytes > MaxBytes) return false;
         while (_entries.Count >= MaxEntries || Bytes + bytes > MaxBytes) Remove(_recency.Last!);
 
-        var copy = new TextConditioning(encoding.Context.clone().DetachFromDisposeScope(), encoding.Pooled.clone().DetachFromDisposeScope());
+        var copy = encoding.Clone().Keep();
         _entries[text] = _recency.AddFirst(new Entry(text, copy, bytes));
         Bytes += bytes;
         return true;
@@ -85,9 +85,6 @@ public sealed class PromptEncodingCache : IDisposable
 
     /// <summary>The cache's own stored encoding of a text, without marking or counting anything (tests check its disposal).</summary>
     internal TextConditioning? Peek(string text) => _entries.TryGetValue(text, out var node) ? node.Value.Encoding : null;
-
-    internal static long BytesOf(TextConditioning encoding) =>
-        encoding.Context.NumberOfElements * encoding.Context.ElementSize + encoding.Pooled.NumberOfElements * encoding.Pooled.ElementSize;
 
     void Remove(LinkedListNode<Entry> node)
     {

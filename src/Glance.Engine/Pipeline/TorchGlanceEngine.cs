@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Glance.Engine.Pipeline;
 
 /// <summary>
-/// The step-level engine over a <see cref="GlanceModel"/>: every sample in a step batch carries its own
+/// The step-level engine over a <see cref="DiffusionModel"/>: every sample in a step batch carries its own
 /// sigma, adapter, conditioning and guidance, so requests at different steps and phases share one forward.
 /// All calls must come from the thread that owns the model.
 /// </summary>
@@ -18,20 +18,20 @@ public sealed class TorchGlanceEngine : IGlanceEngine
 
     /// <param name="options">Read for the prompt cache only (<see cref="EngineOptions.PromptCacheEntries"/>,
     /// <see cref="EngineOptions.PromptCacheMiB"/>); unset: the defaults, cache on.</param>
-    public TorchGlanceEngine(GlanceModel model, bool ownsModel = true, EngineOptions? options = null)
+    public TorchGlanceEngine(DiffusionModel model, bool ownsModel = true, EngineOptions? options = null)
         : this(model, (options ?? new EngineOptions()).PromptCacheEntries, (options ?? new EngineOptions()).PromptCacheMiB * 1024L * 1024L, ownsModel)
     {
     }
 
     /// <summary>Prompt cache limits in bytes rather than MiB, so that tests can fill it with a few tiny encodings.</summary>
-    internal TorchGlanceEngine(GlanceModel model, int promptCacheEntries, long promptCacheBytes, bool ownsModel = true)
+    internal TorchGlanceEngine(DiffusionModel model, int promptCacheEntries, long promptCacheBytes, bool ownsModel = true)
     {
         Model = model ?? throw new ArgumentNullException(nameof(model));
         if (promptCacheEntries < 0 || promptCacheBytes < 0)
             throw new ArgumentOutOfRangeException(nameof(promptCacheEntries), $"Prompt cache limits must not be negative; received {promptCacheEntries} entries and {promptCacheBytes} bytes.");
         _ownsModel = ownsModel;
         if (promptCacheEntries > 0 && promptCacheBytes > 0) _promptCache = new PromptEncodingCache(promptCacheEntries, promptCacheBytes);
-        var c = model.Config;
+        var c = model.Profile;
         Description = new EngineDescription(
             c.Name, model.Device.ToString(), model.DType.ToString(),
             c.DefaultWidth, c.DefaultHeight, c.MinSize, c.MaxSize, c.PixelsPerToken,
@@ -46,7 +46,7 @@ public sealed class TorchGlanceEngine : IGlanceEngine
             : $"Glance mode runs the Glance plan without the {string.Join(" and ", missing)} adapter{(missing.Length > 1 ? "s" : "")} (not configured): the same 10 steps on the base weights.";
     }
 
-    public GlanceModel Model { get; }
+    public DiffusionModel Model { get; }
     public EngineDescription Description { get; }
     public PromptCacheCounters? PromptCache => _promptCache?.Counters;
 
@@ -82,8 +82,8 @@ public sealed class TorchGlanceEngine : IGlanceEngine
         int seqLen = Model.ImageSeqLen(spec.Width, spec.Height);
         string? Attached(string adapter) => Model.Adapters.Contains(adapter) ? adapter : null;
         return spec.Mode == SamplingMode.Glance
-            ? PlanBuilder.Glance(Model.Config.Schedule, seqLen, Attached(PlanBuilder.SlowPhase), Attached(PlanBuilder.FastPhase))
-            : PlanBuilder.Base(Model.Config.Schedule, seqLen, spec.Steps ?? Model.Config.DefaultBaseSteps);
+            ? PlanBuilder.Glance(Model.Profile.Schedule, seqLen, Attached(PlanBuilder.SlowPhase), Attached(PlanBuilder.FastPhase))
+            : PlanBuilder.Base(Model.Profile.Schedule, seqLen, spec.Steps ?? Model.Profile.DefaultBaseSteps);
     }
 
     public IReadOnlyList<GenerationState> Start(IReadOnlyList<GenerationSpec> specs)
@@ -99,8 +99,8 @@ public sealed class TorchGlanceEngine : IGlanceEngine
         if (requests.Count == 0) return [];
         foreach (var (spec, plan) in requests) CheckPlanAdapters(plan);
 
-        bool trueCfg = Model.Config.Guidance.TrueCfg;
-        var guidance = requests.Select(r => r.Spec.Guidance ?? Model.Config.Guidance.DefaultScale).ToArray();
+        bool trueCfg = Model.Profile.Guidance.TrueCfg;
+        var guidance = requests.Select(r => r.Spec.Guidance ?? Model.Profile.Guidance.DefaultScale).ToArray();
         var needsNegative = requests.Select((r, i) => trueCfg && guidance[i] != 1.0).ToArray();
         var texts = requests.Select(r => r.Spec.Prompt)
             .Concat(requests.Where((r, i) => needsNegative[i]).Select(r => r.Spec.NegativePrompt ?? ""))
@@ -110,7 +110,7 @@ public sealed class TorchGlanceEngine : IGlanceEngine
         using var mode = inference_mode();
         var encoded = EncodeOnce(texts);
         // Every state owns copies of its rows: it disposes them when it ends, while the rows here (and the cache's) stay.
-        static TextConditioning Own(TextConditioning row) => new TextConditioning(row.Context.clone(), row.Pooled.clone()).Keep();
+        static TextConditioning Own(TextConditioning row) => row.Clone().Keep();
         var states = new List<GenerationState>(requests.Count);
         for (int i = 0; i < requests.Count; i++)
         {
@@ -177,12 +177,12 @@ public sealed class TorchGlanceEngine : IGlanceEngine
         var rowLatents = cfgRows.Length == 0 ? latents : cat([latents, latents.index_select(0, Indices(cfgRows))]);
         var rowSigmas = tensor(rowStates.Select(s => (float)s.NextStep!.Sigma).ToArray(), device: Model.Device);
         var text = TextConditioning.Concat(states.Select(s => s.Conditional).Concat(cfgRows.Select(i => states[i].Negative!)).ToArray());
-        Tensor? distilledGuidance = Model.Config.Transformer.GuidanceEmbed
+        Tensor? distilledGuidance = Model.Profile.DistilledGuidance
             ? tensor(rowStates.Select(s => (float)s.GuidanceScale).ToArray(), device: Model.Device)
             : null;
 
         Tensor velocity;
-        using (Model.Transformer.Routing.Route(rowStates.Select(s => s.NextStep!.Adapter).ToArray(), Model.Device))
+        using (Model.Routing.Route(rowStates.Select(s => s.NextStep!.Adapter).ToArray(), Model.Device))
         {
             velocity = Model.PredictVelocity(rowLatents, rowSigmas, text, width, height, distilledGuidance);
         }
@@ -192,7 +192,7 @@ public sealed class TorchGlanceEngine : IGlanceEngine
         {
             var index = Indices(cfgRows);
             var scales = tensor(cfgRows.Select(i => (float)states[i].GuidanceScale).ToArray(), device: Model.Device);
-            var guided = Guidance.Combine(combined.index_select(0, index), velocity.narrow(0, states.Count, cfgRows.Length), scales, Model.Config.Guidance.NormRescale);
+            var guided = Guidance.Combine(combined.index_select(0, index), velocity.narrow(0, states.Count, cfgRows.Length), scales, Model.Profile.Guidance.NormRescale);
             combined = combined.index_copy(0, index, guided);
         }
 
@@ -237,7 +237,7 @@ public sealed class TorchGlanceEngine : IGlanceEngine
         foreach (var phase in plan.Phases)
         {
             if (phase.Adapter is { } adapter && !Model.Adapters.Contains(adapter))
-                throw new InvalidOperationException($"Phase '{phase.Name}' needs adapter '{adapter}', which model '{Model.Config.Name}' does not have (attached: {(Model.Adapters.Count == 0 ? "none" : string.Join(", ", Model.Adapters))}).");
+                throw new InvalidOperationException($"Phase '{phase.Name}' needs adapter '{adapter}', which model '{Model.Profile.Name}' does not have (attached: {(Model.Adapters.Count == 0 ? "none" : string.Join(", ", Model.Adapters))}).");
         }
     }
 

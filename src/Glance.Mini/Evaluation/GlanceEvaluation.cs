@@ -56,7 +56,7 @@ public static class GlanceEvaluation
                 var spec = new GenerationSpec(scenes[i].Caption, null, d.DefaultWidth, d.DefaultHeight, seed + i, modes[m].Mode, modes[m].Steps);
                 var plan = modes[m].Adapters
                     ? engine.PlanFor(spec)
-                    : PlanBuilder.Glance(engine.Model.Config.Schedule, engine.Model.ImageSeqLen(spec.Width, spec.Height), null, null);
+                    : PlanBuilder.Glance(engine.Model.Profile.Schedule, engine.Model.ImageSeqLen(spec.Width, spec.Height), null, null);
                 planSteps[m] = plan.StepCount;
                 var result = GenerationRunner.Run(engine, () => engine.Start([(spec, plan)]));
                 images[i][m] = result.Image;

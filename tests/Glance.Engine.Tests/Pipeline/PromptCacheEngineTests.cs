@@ -65,7 +65,7 @@ public class PromptCacheEngineTests
 
         static TorchGenerationState Own(GenerationState state) => (TorchGenerationState)state;
         Assert.True(Own(second[1]).Conditional.Context.allclose(Own(first[0]).Conditional.Context, rtol: 0, atol: 0));
-        Assert.True(Own(second[1]).Conditional.Pooled.allclose(Own(first[1]).Conditional.Pooled, rtol: 0, atol: 0));
+        Assert.True(Own(second[1]).Conditional.Pooled!.allclose(Own(first[1]).Conditional.Pooled!, rtol: 0, atol: 0));
         Assert.True(Own(second[0]).Negative!.Context.allclose(Own(first[2]).Negative!.Context, rtol: 0, atol: 0));
         Assert.False(Own(second[0]).Conditional.Context.allclose(Own(second[1]).Conditional.Context, rtol: 0, atol: 0));
         foreach (var state in first.Concat(second).Concat(third)) state.Dispose();
@@ -121,7 +121,7 @@ public class PromptCacheEngineTests
 
         byte[] square = Image(engine, Spec(9, Square)); // "" is used again, so the circle is the least recently used
         Assert.Equal([Square, ""], cache.Keys);
-        Assert.True(storedCircle.Context.IsInvalid && storedCircle.Pooled.IsInvalid, "the evicted encoding was not disposed");
+        Assert.True(storedCircle.Context.IsInvalid && storedCircle.Pooled!.IsInvalid, "the evicted encoding was not disposed");
 
         Assert.Equal(circle, Image(engine, Spec(9)));
         Assert.Equal([Circle, ""], cache.Keys);

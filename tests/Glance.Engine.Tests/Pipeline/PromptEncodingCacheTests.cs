@@ -52,7 +52,7 @@ public class PromptEncodingCacheTests
 
         Assert.Equal(["c", "b"], cache.Keys);
         Assert.Equal(2 * RowBytes, cache.Bytes);
-        Assert.True(storedA.Context.IsInvalid && storedA.Pooled.IsInvalid, "the evicted entry's tensors were not disposed");
+        Assert.True(storedA.Context.IsInvalid && storedA.Pooled!.IsInvalid, "the evicted entry's tensors were not disposed");
         Assert.False(storedB.Context.IsInvalid);
     }
 
@@ -130,7 +130,7 @@ public class PromptEncodingCacheTests
         var stored = new[] { cache.Peek("a")!, cache.Peek("b")! };
         cache.Dispose();
 
-        Assert.All(stored, s => Assert.True(s.Context.IsInvalid && s.Pooled.IsInvalid));
+        Assert.All(stored, s => Assert.True(s.Context.IsInvalid && s.Pooled!.IsInvalid));
         Assert.Equal(0, cache.Count);
         Assert.Equal(0, cache.Bytes);
     }

@@ -92,7 +92,7 @@ public class TorchGlanceEngineTests
     {
         using var withAdapters = new TorchGlanceEngine(TinyModels.Create(withAdapters: true));
         var plan = withAdapters.PlanFor(Spec(5));
-        var noAdapters = Glance.Engine.Sampling.PlanBuilder.Glance(withAdapters.Model.Config.Schedule, withAdapters.Model.ImageSeqLen(16, 16), null, null);
+        var noAdapters = Glance.Engine.Sampling.PlanBuilder.Glance(withAdapters.Model.Profile.Schedule, withAdapters.Model.ImageSeqLen(16, 16), null, null);
         var a = withAdapters.Start([(Spec(5), plan)])[0];
         var b = withAdapters.Start([(Spec(5), noAdapters)])[0];
         withAdapters.RunStep([a, b]);
@@ -140,7 +140,7 @@ public class TorchGlanceEngineTests
         Tensor Velocity(string prompt)
         {
             using var text = engine.Model.EncodeText([prompt]);
-            using var routing = engine.Model.Transformer.Routing.Route([step.Adapter], engine.Model.Device);
+            using var routing = engine.Model.Routing.Route([step.Adapter], engine.Model.Device);
             return engine.Model.PredictVelocity(start.unsqueeze(0), sigma, text, 16, 16)[0];
         }
         var c = TensorRows.Of(Velocity("a red circle"));
@@ -199,10 +199,10 @@ public class TorchGlanceEngineTests
         try
         {
             using var original = new TorchGlanceEngine(TinyModels.Create());
-            original.Model.Save(folder);
+            ((GlanceModel)original.Model).Save(folder);
             Directory.CreateDirectory(Path.Combine(folder, GlanceModel.AdaptersFolder));
             foreach (string adapter in original.Model.Adapters)
-                LoraFile.WritePeft(original.Model.Transformer, adapter, Path.Combine(folder, GlanceModel.AdaptersFolder, adapter + ".safetensors"));
+                LoraFile.WritePeft(original.Model.Denoiser, adapter, Path.Combine(folder, GlanceModel.AdaptersFolder, adapter + ".safetensors"));
 
             using var loaded = new TorchGlanceEngine(GlanceModel.Load(folder, new Runtime.EngineOptions { Device = "cpu" }));
             Assert.Equal(new[] { "fast", "slow" }, loaded.Model.Adapters);
@@ -223,10 +223,10 @@ public class TorchGlanceEngineTests
         var routed = engine.Start([Spec(8)])[0];
         engine.RunStep([routed]);
 
-        LoraAttacher.Merge(engine.Model.Transformer, "slow");
-        var merged = engine.Start([(Spec(8), Glance.Engine.Sampling.PlanBuilder.Glance(engine.Model.Config.Schedule, engine.Model.ImageSeqLen(16, 16), null, null))])[0];
+        LoraAttacher.Merge(engine.Model.Denoiser, "slow");
+        var merged = engine.Start([(Spec(8), Glance.Engine.Sampling.PlanBuilder.Glance(engine.Model.Profile.Schedule, engine.Model.ImageSeqLen(16, 16), null, null))])[0];
         engine.RunStep([merged]);
-        LoraAttacher.Unmerge(engine.Model.Transformer, "slow");
+        LoraAttacher.Unmerge(engine.Model.Denoiser, "slow");
 
         Assert.True(LatentsOf(routed).allclose(LatentsOf(merged), rtol: 1e-4, atol: 1e-5));
         routed.Dispose();
@@ -273,7 +273,7 @@ public class TorchGlanceEngineTests
     {
         using var engine = new TorchGlanceEngine(TinyModels.Create(withAdapters: false));
         var spec = Spec(1);
-        var plan = PlanBuilder.Glance(engine.Model.Config.Schedule, engine.Model.ImageSeqLen(spec.Width, spec.Height));
+        var plan = PlanBuilder.Glance(engine.Model.Profile.Schedule, engine.Model.ImageSeqLen(spec.Width, spec.Height));
         var error = Assert.Throws<InvalidOperationException>(() => engine.Start([(spec, plan)]));
         Assert.Contains("slow", error.Message, StringComparison.Ordinal);
     }
@@ -285,7 +285,7 @@ public class TorchGlanceEngineTests
         string folder = Path.Combine(Path.GetTempPath(), "glance-bf16-" + Guid.NewGuid().ToString("N"));
         try
         {
-            fp32.Model.Save(folder);
+            ((GlanceModel)fp32.Model).Save(folder);
             using var bf16 = new TorchGlanceEngine(GlanceModel.Load(folder, new Runtime.EngineOptions { Device = "cpu", DType = "bfloat16" }));
             Assert.Equal("BFloat16", bf16.Description.DType);
             var spec = Spec(6, mode: SamplingMode.Base, steps: 3);
@@ -310,7 +310,7 @@ public class TorchGlanceEngineTests
     // global generator that tests in other classes draw from concurrently.
     static void UseMergedWeightCache(TorchGlanceEngine engine, bool enabled)
     {
-        foreach (var layer in LoraLayers.Of(engine.Model.Transformer).Values) layer.CacheMergedWeights = enabled;
+        foreach (var layer in LoraLayers.Of(engine.Model.Denoiser).Values) layer.CacheMergedWeights = enabled;
     }
 
     [Fact]

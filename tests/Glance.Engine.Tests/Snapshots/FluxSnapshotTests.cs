@@ -168,7 +168,7 @@ public sealed class FluxSnapshotTests : IDisposable
         Assert.Equal(ScalarType.BFloat16, model.PooledTextEncoder!.parameters().First().dtype);
         Assert.Equal(ScalarType.Float32, model.Transformer.parameters().First().dtype);
         using var text = model.EncodeText(["a lighthouse"]);
-        Assert.Equal((ScalarType.Float32, ScalarType.Float32), (text.Context.dtype, text.Pooled.dtype));
+        Assert.Equal((ScalarType.Float32, ScalarType.Float32), (text.Context.dtype, text.Pooled!.dtype));
 
         using var float32 = GlanceModel.Load(folder, Cpu);
         using var reference = float32.EncodeText(["a lighthouse"]);
