@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Glance.Engine.Checkpoints;
 using Glance.Engine.Models.Clip;
 using Glance.Engine.Models.T5;
@@ -36,9 +35,9 @@ public sealed record FluxSnapshot(
     string T5TokenizerFolder,
     FlowMatchScheduleConfig Schedule)
 {
-    public const string ModelIndexFile = "model_index.json";
+    public const string ModelIndexFile = SnapshotFolder.ModelIndexFile;
     public const string PipelineClass = "FluxPipeline";
-    const string ConfigFile = "config.json";
+    const string ConfigFile = SnapshotFolder.ConfigFile;
     public const string AutoencoderSingleFile = "ae.safetensors";
 
     /// <summary>The longest T5 sequence FluxPipeline accepts.</summary>
@@ -48,30 +47,24 @@ public sealed record FluxSnapshot(
     public int DefaultT5Tokens => Transformer.GuidanceEmbed ? 512 : 256;
 
     /// <summary>The pipeline class a snapshot's model_index.json names, or null when the folder has none.</summary>
-    public static string? PipelineClassOf(string folder)
-    {
-        string index = Path.Combine(folder, ModelIndexFile);
-        if (!File.Exists(index)) return null;
-        return JsonConfigFile.Read(index).Text("_class_name", null)
-            ?? throw new InvalidDataException($"'{index}' has no \"_class_name\"; expected the pipeline class, e.g. \"{PipelineClass}\".");
-    }
+    public static string? PipelineClassOf(string folder) => SnapshotFolder.PipelineClassOf(folder);
 
     public static FluxSnapshot Open(string root)
     {
         ArgumentNullException.ThrowIfNull(root);
-        string index = Path.Combine(root, ModelIndexFile);
-        string? pipeline = PipelineClassOf(root);
-        if (pipeline != PipelineClass)
-            throw new InvalidDataException($"'{index}' names pipeline \"{pipeline}\"; this reader supports \"{PipelineClass}\".");
-        CheckComponents(index);
+        var folder = new SnapshotFolder(root, "FLUX.1");
+        folder.RequirePipeline(PipelineClass);
+        folder.CheckComponents(Components);
+        string Required(string component, string file) => folder.Required(component, file);
+        string Weights(string component, string singleFile) => folder.Weights(component, singleFile);
 
-        var schedule = SchedulerConfigFile.FromDiffusers(Required(root, "scheduler", "scheduler_config.json"));
-        var clip = ClipTextConfig.FromHuggingFace(Required(root, "text_encoder", ConfigFile));
-        string clipWeights = Weights(root, "text_encoder", "model.safetensors");
-        var t5 = T5Config.FromHuggingFace(Required(root, "text_encoder_2", ConfigFile));
-        string t5Weights = Weights(root, "text_encoder_2", "model.safetensors");
-        string clipTokenizer = Folder(root, "tokenizer");
-        string t5Tokenizer = Folder(root, "tokenizer_2");
+        var schedule = SchedulerConfigFile.FromDiffusers(Required("scheduler", "scheduler_config.json"));
+        var clip = ClipTextConfig.FromHuggingFace(Required("text_encoder", ConfigFile));
+        string clipWeights = Weights("text_encoder", "model.safetensors");
+        var t5 = T5Config.FromHuggingFace(Required("text_encoder_2", ConfigFile));
+        string t5Weights = Weights("text_encoder_2", "model.safetensors");
+        string clipTokenizer = folder.Folder("tokenizer");
+        string t5Tokenizer = folder.Folder("tokenizer_2");
 
         FluxWeightsLayout layout;
         FluxConfig transformer;
@@ -79,8 +72,8 @@ public sealed record FluxSnapshot(
         if (Directory.Exists(Path.Combine(root, "transformer")))
         {
             layout = FluxWeightsLayout.Diffusers;
-            transformer = FluxConfigFiles.FromDiffusers(Required(root, "transformer", ConfigFile));
-            transformerWeights = Weights(root, "transformer", "diffusion_pytorch_model.safetensors");
+            transformer = FluxConfigFiles.FromDiffusers(Required("transformer", ConfigFile));
+            transformerWeights = Weights("transformer", "diffusion_pytorch_model.safetensors");
         }
         else
         {
@@ -93,8 +86,8 @@ public sealed record FluxSnapshot(
         string autoencoderWeights;
         if (Directory.Exists(Path.Combine(root, "vae")))
         {
-            autoencoder = AutoencoderConfig.FromDiffusers(Required(root, "vae", ConfigFile));
-            autoencoderWeights = Weights(root, "vae", "diffusion_pytorch_model.safetensors");
+            autoencoder = AutoencoderConfig.FromDiffusers(Required("vae", ConfigFile));
+            autoencoderWeights = Weights("vae", "diffusion_pytorch_model.safetensors");
         }
         else
         {
@@ -121,53 +114,17 @@ public sealed record FluxSnapshot(
             throw new InvalidDataException($"The transformer ({TransformerWeights}) takes a pooled vector of {Transformer.VecInDim} (pooled_projection_dim); the CLIP encoder (text_encoder) has hidden_size {Clip.HiddenSize}.");
     }
 
-    /// <summary>model_index.json's component classes, where it names them, must be the ones this reader builds.</summary>
-    static void CheckComponents(string index)
+    /// <summary>model_index.json's component classes this reader builds.</summary>
+    static readonly Dictionary<string, string[]> Components = new(StringComparer.Ordinal)
     {
-        var expected = new Dictionary<string, string[]>(StringComparer.Ordinal)
-        {
-            ["scheduler"] = ["FlowMatchEulerDiscreteScheduler"],
-            ["text_encoder"] = ["CLIPTextModel"],
-            ["text_encoder_2"] = ["T5EncoderModel"],
-            ["tokenizer"] = ["CLIPTokenizer", "CLIPTokenizerFast"],
-            ["tokenizer_2"] = ["T5TokenizerFast", "T5Tokenizer"],
-            ["transformer"] = ["FluxTransformer2DModel"],
-            ["vae"] = ["AutoencoderKL"],
-        };
-        using var document = JsonDocument.Parse(File.ReadAllBytes(index));
-        foreach (var (component, classes) in expected)
-        {
-            if (!document.RootElement.TryGetProperty(component, out var entry) || entry.ValueKind != JsonValueKind.Array || entry.GetArrayLength() != 2) continue;
-            string? found = entry[1].ValueKind == JsonValueKind.String ? entry[1].GetString() : null;
-            if (found is not null && !classes.Contains(found))
-                throw new InvalidDataException($"'{index}': component \"{component}\" is \"{found}\"; supported: {string.Join(" or ", classes.Select(c => $"\"{c}\""))}.");
-        }
-    }
-
-    static string Folder(string root, string component)
-    {
-        string folder = Path.Combine(root, component);
-        return Directory.Exists(folder) ? folder
-            : throw new DirectoryNotFoundException($"FLUX.1 snapshot '{root}' has no '{component}' folder; an unmodified download holds it.");
-    }
-
-    static string Required(string root, string component, string file)
-    {
-        string path = Path.Combine(Folder(root, component), file);
-        return File.Exists(path) ? path
-            : throw new FileNotFoundException($"FLUX.1 snapshot '{root}' lacks '{component}/{file}'.", path);
-    }
-
-    /// <summary>A component's weights: its single file, else its shard index.</summary>
-    static string Weights(string root, string component, string singleFile)
-    {
-        string folder = Folder(root, component);
-        string single = Path.Combine(folder, singleFile);
-        if (File.Exists(single)) return single;
-        string shardIndex = single + ".index.json";
-        if (File.Exists(shardIndex)) return shardIndex;
-        throw new FileNotFoundException($"FLUX.1 snapshot '{root}' lacks the weights of '{component}': neither '{component}/{singleFile}' nor its shard index '{component}/{singleFile}.index.json'.", single);
-    }
+        ["scheduler"] = ["FlowMatchEulerDiscreteScheduler"],
+        ["text_encoder"] = ["CLIPTextModel"],
+        ["text_encoder_2"] = ["T5EncoderModel"],
+        ["tokenizer"] = ["CLIPTokenizer", "CLIPTokenizerFast"],
+        ["tokenizer_2"] = ["T5TokenizerFast", "T5Tokenizer"],
+        ["transformer"] = ["FluxTransformer2DModel"],
+        ["vae"] = ["AutoencoderKL"],
+    };
 
     static string BflTransformerFile(string root)
     {
