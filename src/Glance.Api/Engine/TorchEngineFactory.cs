@@ -32,7 +32,7 @@ internal sealed class TorchEngineFactory(IOptions<ModelOptions> model) : IEngine
         try
         {
             // Configuration keys are case-insensitive (Adapters:Slow binds as "Slow"); the Glance plan names its phases' adapters in lower case.
-            foreach (var (name, path) in options.Adapters) glance.AttachAdapter(name.ToLowerInvariant(), path, options.AdapterScale);
+            foreach (var (name, path) in options.Adapters) glance.AttachAdapter(name.ToLowerInvariant(), path, options.AdapterScale, options.AdapterScaleWithoutAlpha);
             return new TorchGlanceEngine(glance, options: engineOptions);
         }
         catch

@@ -14,8 +14,8 @@ internal sealed class ModelOptions
     public string Name { get; set; } = Glance.Engine.Pipeline.ModelLocator.DefaultModel;
 
     /// <summary>
-    /// Model folder: our own format, or an unmodified FLUX.1-dev / FLUX.1-schnell Hugging Face snapshot (detected by its
-    /// model_index.json; diffusers subfolders, or the BFL single files at its root). When unset, the shipped model
+    /// Model folder: our own format, or an unmodified FLUX.1-dev / FLUX.1-schnell / Qwen-Image Hugging Face snapshot
+    /// (detected by its model_index.json; for FLUX.1 diffusers subfolders, or the BFL single files at its root). When unset, the shipped model
     /// called <see cref="Name"/> (models/NAME beside the app).
     /// </summary>
     public string? Path { get; set; }
@@ -29,15 +29,26 @@ internal sealed class ModelOptions
     /// <summary>The text encoders' precision: "model" (the default), "auto", "float32", "bfloat16" or "float16" (CUDA only).</summary>
     public string TextEncoderDType { get; set; } = Glance.Engine.Runtime.EngineOptions.ModelPlacement;
 
-    /// <summary>T5 tokens a FLUX.1 model reads, 1 to 512; unset: 512 for dev, 256 for schnell.</summary>
-    [Range(1, 512)]
+    /// <summary>
+    /// Text tokens the transformer reads per prompt: FLUX.1's T5 tokens, 1 to 512 (unset: 512 for dev, 256 for schnell);
+    /// Qwen-Image's tokens after its template's system block, up to 1024 (unset: 512, the pipeline's default).
+    /// </summary>
+    [Range(1, 1024)]
     public int? MaxSequenceLength { get; set; }
 
     /// <summary>Adapter name to its weights file: "slow" and "fast" (Adapters:Slow, Adapters:Fast) are Glance's two phases.</summary>
     public IDictionary<string, string> Adapters { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
-    /// <summary>Explicit LoRA scale for every adapter, overriding alpha / rank (files saved without alpha metadata need it).</summary>
+    /// <summary>Explicit LoRA scale for every adapter, overriding alpha / rank.</summary>
     public double? AdapterScale { get; set; }
+
+    /// <summary>
+    /// LoRA scale for adapter files that carry no alpha (alpha / rank is then unknown). Unset: the model family's default,
+    /// 4 for Qwen-Image (the published Glance LoRAs were trained with alpha = 4 x rank and saved without alpha), 1
+    /// (alpha = rank) for the others. The scale applied is logged per adapter at start-up.
+    /// </summary>
+    [Range(0.0, 1000.0)]
+    public double? AdapterScaleWithoutAlpha { get; set; }
 
     /// <summary>"auto", "cpu", "cuda" or "cuda:N".</summary>
     public string Device { get; set; } = "auto";

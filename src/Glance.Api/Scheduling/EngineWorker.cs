@@ -111,6 +111,7 @@ internal sealed class EngineWorker(
             engine = engineFactory.Create();
             EngineDescription description = engine.Description;
             Log.EngineLoaded(logger, description.ModelName, description.Device, description.DType);
+            foreach (var (adapter, note) in description.AdapterNotes ?? new Dictionary<string, string>()) Log.AdapterAttached(logger, adapter, note);
             lifecycle.EngineLoaded(description);
             metrics.EngineLoaded(engine.PromptCache);
             long warmUpStart = Stopwatch.GetTimestamp();

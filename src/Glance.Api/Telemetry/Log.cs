@@ -11,6 +11,9 @@ internal static partial class Log
     [LoggerMessage(2, LogLevel.Information, "Engine {Model} loaded on {Device} ({DType}); warming up")]
     public static partial void EngineLoaded(ILogger logger, string model, string device, string dType);
 
+    [LoggerMessage(16, LogLevel.Information, "Adapter {Adapter} attached: {Note}")]
+    public static partial void AdapterAttached(ILogger logger, string adapter, string note);
+
     [LoggerMessage(3, LogLevel.Information, "Engine warmed up in {ElapsedMs:F0} ms; ready")]
     public static partial void EngineReady(ILogger logger, double elapsedMs);
 

@@ -41,7 +41,7 @@ public static class InspectCommand
     /// <summary>Which device holds which networks: the text encoders (clip, t5) may live apart from the transformer and the VAE.</summary>
     internal sealed record Placement(string Model, string TextEncoders)
     {
-        public string DeviceOf(ComponentInspection component) => component.Name is "clip" or "t5" ? TextEncoders : Model;
+        public string DeviceOf(ComponentInspection component) => ModelInspection.TextEncoderComponents.Contains(component.Name) ? TextEncoders : Model;
 
         public IEnumerable<(string Device, long Bytes)> PerDevice(ModelInspection inspection, ScalarType served) =>
             inspection.Components.GroupBy(DeviceOf).Select(g => (g.Key, g.Sum(c => c.DeviceBytes(served))));
@@ -49,12 +49,12 @@ public static class InspectCommand
 
     internal static string ToText(ModelInspection inspection, ScalarType served, Placement placement)
     {
-        var c = inspection.Config;
+        var c = inspection.Profile;
         var lines = new List<string>
         {
             $"{inspection.Folder}",
             $"format:    {inspection.Format}",
-            $"model:     {c.Name}; {(c.Transformer.GuidanceEmbed ? "distilled guidance" : c.Guidance.TrueCfg ? "true CFG" : "no guidance")}, {c.DefaultBaseSteps} base steps by default, T5 {c.MaxTextTokens} tokens",
+            $"model:     {c.Name} ({c.Family}); {(c.DistilledGuidance ? "distilled guidance" : c.Guidance.TrueCfg ? $"true CFG{(c.Guidance.NormRescale ? " with norm rescale" : "")}" : "no guidance")}, {c.DefaultBaseSteps} base steps by default, {inspection.TextTokens}",
             $"schedule:  {(c.Schedule.DynamicShift ? $"dynamic shift {c.Schedule.BaseShift}..{c.Schedule.MaxShift} over {c.Schedule.BaseSeqLen}..{c.Schedule.MaxSeqLen} tokens" : $"fixed shift {c.Schedule.FixedShift}")}",
             "",
             string.Create(CultureInfo.InvariantCulture, $"{"component",-12}{"parameters",16}{"on disk",12}{$"in {served}",14}  dtypes      architecture"),
@@ -76,9 +76,10 @@ public static class InspectCommand
     {
         folder = inspection.Folder,
         format = inspection.Format,
-        model = inspection.Config.Name,
+        model = inspection.Profile.Name,
+        family = inspection.Profile.Family,
         servedDType = served.ToString(),
-        maxTextTokens = inspection.Config.MaxTextTokens,
+        maxTextTokens = inspection.MaxTextTokens,
         components = inspection.Components.Select(x => new
         {
             name = x.Name,

@@ -9,9 +9,9 @@ namespace Glance.Cli.Commands;
 /// native bfloat16 does not silently train in it.</param>
 internal sealed class ModelArguments(string defaultDType = "auto")
 {
-    public Option<string> Model { get; } = new("--model") { Description = "Model name (under models/), model folder or FLUX.1 snapshot folder", DefaultValueFactory = _ => ModelLocator.DefaultModel };
+    public Option<string> Model { get; } = new("--model") { Description = "Model name (under models/), model folder, or FLUX.1 / Qwen-Image snapshot folder", DefaultValueFactory = _ => ModelLocator.DefaultModel };
     public Option<string> TextEncoderDevice { get; } = new("--text-encoder-device") { Description = "model (the model's device) or a device such as cpu for the text encoders", DefaultValueFactory = _ => Glance.Engine.Runtime.EngineOptions.ModelPlacement };
-    public Option<int?> MaxSequenceLength { get; } = new("--max-sequence-length") { Description = "T5 tokens a FLUX.1 model reads (1-512; default 512 dev, 256 schnell)" };
+    public Option<int?> MaxSequenceLength { get; } = new("--max-sequence-length") { Description = "Text tokens per prompt: FLUX.1 T5 1-512 (default 512 dev, 256 schnell); Qwen-Image 1-1024 (default 512)" };
     public Option<string> Device { get; } = new("--device") { Description = "auto, cpu, cuda or cuda:N", DefaultValueFactory = _ => "auto" };
     public Option<string> DType { get; } = new("--dtype")
     {
@@ -31,6 +31,11 @@ internal sealed class ModelArguments(string defaultDType = "auto")
     public EngineOptions EngineOptions(ParseResult result) =>
         new() { Device = result.GetValue(Device)!, DType = result.GetValue(DType)!, MaxSequenceLength = result.GetValue(MaxSequenceLength), TextEncoderDevice = result.GetValue(TextEncoderDevice)! };
 
-    public GlanceModel Load(ParseResult result) =>
+    /// <summary>Whatever model the folder holds (glance-mini, FLUX.1, Qwen-Image).</summary>
+    public DiffusionModel Load(ParseResult result) =>
+        ModelLoader.Load(ModelLocator.Resolve(result.GetValue(Model)!), EngineOptions(result));
+
+    /// <summary>A FLUX-family model (our own folders, FLUX.1), for the commands that train or benchmark its modules.</summary>
+    public GlanceModel LoadFluxFamily(ParseResult result) =>
         GlanceModel.Load(ModelLocator.Resolve(result.GetValue(Model)!), EngineOptions(result));
 }

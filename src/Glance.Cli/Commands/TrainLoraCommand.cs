@@ -35,7 +35,7 @@ public static class TrainLoraCommand
         model.AddTo(command);
         command.SetAction(result =>
         {
-            using var glance = model.Load(result);
+            using var glance = model.LoadFluxFamily(result);
             foreach (var attached in glance.Adapters.ToArray()) glance.DetachAdapter(attached);
             string name = result.GetValue(phase)!;
             var options = defaults with

@@ -39,6 +39,13 @@ public sealed record LoraFileEntry(
 
     /// <summary>The multiplier of up(down(x)): an explicit override when given, else alpha / rank.</summary>
     public double ScaleWith(double? scaleOverride) => scaleOverride ?? Alpha / Rank;
+
+    /// <summary>
+    /// As <see cref="ScaleWith(double?)"/>, with <paramref name="scaleWithoutAlpha"/> standing in for alpha / rank
+    /// when the file did not give this module an alpha (a file trained with alpha = 4 x rank but saved without it).
+    /// </summary>
+    public double ScaleWith(double? scaleOverride, double? scaleWithoutAlpha) =>
+        scaleOverride ?? (AlphaSource == LoraAlphaSource.DefaultedToRank && scaleWithoutAlpha is { } missing ? missing : Alpha / Rank);
 }
 
 /// <summary>

@@ -14,7 +14,10 @@ public static partial class LoraAttacher
     /// <param name="resolveTarget">Maps a module name (e.g. "transformer_blocks.0.attn.to_q", or kohya's
     /// "double_blocks_0_img_attn_qkv") to its slice; returns null for names it does not know.</param>
     /// <param name="scaleOverride">Scale for every module instead of the file's override or alpha / rank.</param>
-    public static void Attach(nn.Module model, string adapterName, LoraAdapterFile file, Func<string, ModuleSlice?>? resolveTarget, double? scaleOverride = null)
+    /// <param name="scaleWithoutAlpha">Scale for modules the file gives no alpha (null: alpha = rank, scale 1).</param>
+    /// <returns>The scale applied to each attached module, by the file's module name.</returns>
+    public static IReadOnlyDictionary<string, double> Attach(nn.Module model, string adapterName, LoraAdapterFile file, Func<string, ModuleSlice?>? resolveTarget,
+        double? scaleOverride = null, double? scaleWithoutAlpha = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(adapterName);
@@ -37,13 +40,17 @@ public static partial class LoraAttacher
         }
 
         double? scale = scaleOverride ?? file.ScaleOverride;
+        var applied = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var (layer, slice, entry) in placements)
         {
             var weight = layer.weight;
             var down = entry.Down.to(weight.dtype, weight.device, copy: true).requires_grad_(false);
             var up = entry.Up.to(weight.dtype, weight.device, copy: true).requires_grad_(false);
-            layer.AddPiece(adapterName, new LoraPiece(entry.FileModule, down, up, slice.RowOffset, entry.Alpha, entry.ScaleWith(scale)));
+            double pieceScale = entry.ScaleWith(scale, scaleWithoutAlpha);
+            layer.AddPiece(adapterName, new LoraPiece(entry.FileModule, down, up, slice.RowOffset, entry.Alpha, pieceScale));
+            applied[entry.FileModule] = pieceScale;
         }
+        return applied;
     }
 
     /// <summary>Removes the adapter (unmerging it where merged) from every layer; false when no layer had it.</summary>

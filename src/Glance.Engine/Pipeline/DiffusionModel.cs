@@ -16,6 +16,7 @@ namespace Glance.Engine.Pipeline;
 public abstract class DiffusionModel : IDisposable
 {
     readonly List<string> _adapters = [];
+    readonly Dictionary<string, string> _adapterNotes = new(StringComparer.Ordinal);
     long _mergedCacheBudgetBytes = new EngineOptions().MergedAdapterCacheMiB * 1024L * 1024L;
 
     protected DiffusionModel(Device device, ScalarType dtype, (Device Device, ScalarType DType)? textEncoders)
@@ -46,15 +47,35 @@ public abstract class DiffusionModel : IDisposable
     /// <summary>Where an adapter file's module name lands in <see cref="Denoiser"/> (null: the name is not one of its modules).</summary>
     protected abstract ModuleSlice? ResolveAdapterTarget(string moduleName);
 
-    /// <summary>Attaches an adapter file (PEFT/diffusers or kohya layout) to the transformer under a name.</summary>
-    /// <param name="scaleOverride">The scale applied instead of alpha / rank (null: the file's alpha, else alpha = rank).</param>
-    public void AttachAdapter(string name, string path, double? scaleOverride = null)
+    /// <summary>What each attached adapter file holds and the scale applied to it, by adapter name (logs, engine description).</summary>
+    public IReadOnlyDictionary<string, string> AdapterNotes => _adapterNotes;
+
+    /// <summary>
+    /// Attaches an adapter file (PEFT/diffusers or kohya layout) to the transformer under a name. Every module of the
+    /// file must land on a layer of the transformer (the error names the key that does not).
+    /// </summary>
+    /// <param name="scaleOverride">The scale applied to every module instead of alpha / rank.</param>
+    /// <param name="scaleWithoutAlpha">The scale for modules the file gives no alpha; null: the family's
+    /// <see cref="ModelProfile.AdapterScaleWithoutAlpha"/>.</param>
+    public void AttachAdapter(string name, string path, double? scaleOverride = null, double? scaleWithoutAlpha = null)
     {
         if (_adapters.Contains(name)) throw new InvalidOperationException($"An adapter named '{name}' is already attached.");
-        var file = LoraFile.Read(path);
-        LoraAttacher.Attach(Denoiser, name, file, ResolveAdapterTarget, scaleOverride);
+        using var file = LoraFile.Read(path);
+        double missingAlpha = scaleWithoutAlpha ?? Profile.AdapterScaleWithoutAlpha;
+        var applied = LoraAttacher.Attach(Denoiser, name, file, ResolveAdapterTarget, scaleOverride, missingAlpha);
         _adapters.Add(name);
+        _adapterNotes[name] = DescribeAdapter(file, applied, scaleOverride, missingAlpha);
         UpdateMergedWeightCache();
+    }
+
+    static string DescribeAdapter(LoraAdapterFile file, IReadOnlyDictionary<string, double> applied, double? scaleOverride, double missingAlpha)
+    {
+        var ranks = file.Entries.Select(e => e.Rank).Distinct().Order().ToArray();
+        var scales = applied.Values.Distinct().Order().Select(v => v.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        string why = scaleOverride is not null || file.ScaleOverride is not null ? "explicit scale"
+            : file.AlphaDefaulted ? $"the file carries no alpha; scale for such files: {missingAlpha.ToString(System.Globalization.CultureInfo.InvariantCulture)}"
+            : "alpha / rank from the file";
+        return $"{Path.GetFileName(file.Path)}: {applied.Count} modules, rank {string.Join("/", ranks)}, scale {string.Join("/", scales)} ({why})";
     }
 
     /// <summary>
@@ -73,6 +94,7 @@ public abstract class DiffusionModel : IDisposable
     public void DetachAdapter(string name)
     {
         if (!_adapters.Remove(name)) return;
+        _adapterNotes.Remove(name);
         LoraAttacher.Detach(Denoiser, name);
         UpdateMergedWeightCache();
     }

@@ -71,7 +71,7 @@ public sealed class GlanceModel : DiffusionModel
     public override AdapterRouting Routing => Transformer.Routing;
 
     /// <summary>The family a configuration describes: FLUX.1 snapshots carry CLIP; our own folders are glance-mini's kind.</summary>
-    static ModelProfile ProfileOf(GlanceModelConfig c) => new(
+    internal static ModelProfile ProfileOf(GlanceModelConfig c) => new(
         c.Name,
         c.PooledTextEncoder is null ? "glance-mini" : c.Transformer.GuidanceEmbed ? "flux.1-dev" : "flux.1-schnell",
         c.Schedule, c.Guidance, c.Transformer.GuidanceEmbed,

@@ -1,4 +1,5 @@
-using Glance.Engine.Models.Flux;
+using Glance.Engine.Checkpoints;
+using Glance.Engine.Models.Qwen;
 using Glance.Engine.Runtime;
 
 namespace Glance.Engine.Pipeline;
@@ -11,6 +12,8 @@ public static class ModelLoader
     {
         ArgumentNullException.ThrowIfNull(options);
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Model folder '{folder}' does not exist.");
-        return GlanceModel.Load(folder, options, adapterScale);
+        return SnapshotFolder.PipelineClassOf(folder) == QwenImageSnapshot.PipelineClass
+            ? QwenImageLoading.Load(QwenImageSnapshot.Open(folder), options)
+            : GlanceModel.Load(folder, options, adapterScale);
     }
 }

@@ -36,7 +36,10 @@ public sealed class TorchGlanceEngine : IGlanceEngine
             c.Name, model.Device.ToString(), model.DType.ToString(),
             c.DefaultWidth, c.DefaultHeight, c.MinSize, c.MaxSize, c.PixelsPerToken,
             c.Guidance.DefaultScale, c.Guidance.MaxScale, c.DefaultBaseSteps, c.MaxBaseSteps, c.MaxPromptLength,
-            model.Adapters, GlanceNoteFor(model.Adapters));
+            model.Adapters, GlanceNoteFor(model.Adapters), model.AdapterNotes)
+        {
+            Family = c.Family,
+        };
     }
 
     static string? GlanceNoteFor(IReadOnlyList<string> adapters)
@@ -103,7 +106,7 @@ public sealed class TorchGlanceEngine : IGlanceEngine
         var guidance = requests.Select(r => r.Spec.Guidance ?? Model.Profile.Guidance.DefaultScale).ToArray();
         var needsNegative = requests.Select((r, i) => trueCfg && guidance[i] != 1.0).ToArray();
         var texts = requests.Select(r => r.Spec.Prompt)
-            .Concat(requests.Where((r, i) => needsNegative[i]).Select(r => r.Spec.NegativePrompt ?? ""))
+            .Concat(requests.Where((r, i) => needsNegative[i]).Select(r => r.Spec.NegativePrompt ?? Model.Profile.DefaultNegativePrompt))
             .ToArray();
 
         using var scope = NewDisposeScope();
@@ -116,10 +119,10 @@ public sealed class TorchGlanceEngine : IGlanceEngine
         {
             var (spec, plan) = requests[i];
             var conditional = Own(encoded[spec.Prompt]);
-            TextConditioning? negative = needsNegative[i] ? Own(encoded[spec.NegativePrompt ?? ""]) : null;
+            TextConditioning? negative = needsNegative[i] ? Own(encoded[spec.NegativePrompt ?? Model.Profile.DefaultNegativePrompt]) : null;
             var noise = Model.Noise(spec.Seed, spec.Width, spec.Height).DetachFromDisposeScope();
             var truncations = Model.Truncations("prompt", spec.Prompt);
-            if (needsNegative[i]) truncations = [.. truncations, .. Model.Truncations("negative_prompt", spec.NegativePrompt ?? "")];
+            if (needsNegative[i]) truncations = [.. truncations, .. Model.Truncations("negative_prompt", spec.NegativePrompt ?? Model.Profile.DefaultNegativePrompt)];
             states.Add(new TorchGenerationState(this, spec, plan.Steps(), noise, conditional, negative, guidance[i]) { Truncations = truncations });
         }
         TorchRuntime.Synchronize(Model.Device);
