@@ -25,5 +25,10 @@ public class ConvolutionPrecisionTests
         using var output = ConvolutionPrecision.Forward(conv, input);
         Assert.Equal(dtype, output.dtype);
         Assert.Equal([1L, outChannels, 4, 4], output.shape);
+        // The same rule for a weight held as a tensor (the Qwen-Image autoencoder's 3-D kernels applied to one frame).
+        Assert.Equal(computedInFloat32, ConvolutionPrecision.NeedsFloat32(conv.weight, input));
+        using var functional = ConvolutionPrecision.Forward(input, conv.weight, conv.bias, [1, 1], [kernel / 2, kernel / 2]);
+        Assert.Equal(dtype, functional.dtype);
+        Assert.True(functional.equal(output).all().item<bool>(), "the functional form computes what the module form does");
     }
 }

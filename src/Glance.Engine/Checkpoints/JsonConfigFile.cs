@@ -86,6 +86,21 @@ public sealed class JsonConfigFile
         !Field(field, out var v) ? fallback
         : v.ValueKind == JsonValueKind.Array ? [.. v.EnumerateArray().Select(e => AsInt(field, e))] : throw Wrong(field, v, "an array of integers");
 
+    public double[]? Numbers(string field, double[]? fallback) =>
+        !Field(field, out var v) ? fallback
+        : v.ValueKind == JsonValueKind.Array ? [.. v.EnumerateArray().Select(e => AsDouble(field, e))] : throw Wrong(field, v, "an array of numbers");
+
+    public bool[]? Bools(string field, bool[]? fallback) =>
+        !Field(field, out var v) ? fallback
+        : v.ValueKind == JsonValueKind.Array
+            ? [.. v.EnumerateArray().Select(e => e.ValueKind switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                _ => throw Wrong(field, v, "an array of true / false values"),
+            })]
+            : throw Wrong(field, v, "an array of true / false values");
+
     public string[]? Texts(string field, string[]? fallback) =>
         !Field(field, out var v) ? fallback
         : v.ValueKind == JsonValueKind.Array

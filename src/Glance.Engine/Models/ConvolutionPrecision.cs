@@ -22,10 +22,17 @@ public static class ConvolutionPrecision
     public static bool NeedsFloat32(Conv2d convolution, Tensor input)
     {
         ArgumentNullException.ThrowIfNull(convolution);
+        return NeedsFloat32(convolution.weight, input);
+    }
+
+    /// <summary><see cref="NeedsFloat32(Conv2d, Tensor)"/> for a 2-D convolution given by its weight [out, in, kh, kw].</summary>
+    public static bool NeedsFloat32(Tensor weight, Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
         ArgumentNullException.ThrowIfNull(input);
         bool reducedPrecision = input.dtype is ScalarType.BFloat16 or ScalarType.Float16;
-        bool spatialKernel = convolution.kernel_size.Any(k => k > 1);
-        return reducedPrecision && input.device_type == DeviceType.CPU && spatialKernel && convolution.out_channels % ChannelBlock != 0;
+        bool spatialKernel = weight.shape.Skip(2).Any(k => k > 1);
+        return reducedPrecision && input.device_type == DeviceType.CPU && spatialKernel && weight.shape[0] % ChannelBlock != 0;
     }
 
     /// <summary>The convolution's forward, computed in float32 and rounded back to the input's dtype where <see cref="NeedsFloat32"/>.</summary>
@@ -41,6 +48,20 @@ public static class ConvolutionPrecision
             convolution.padding,
             convolution.dilation,
             convolution.groups);
+        return output.to(input.dtype).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// nn.functional.conv2d with this rule applied, for layers that hold their 2-D weight as a view of a larger tensor
+    /// (the Qwen-Image autoencoder's causal 3-D convolutions applied to one frame).
+    /// </summary>
+    public static Tensor Forward(Tensor input, Tensor weight, Tensor? bias, long[] stride, long[] padding)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(weight);
+        if (!NeedsFloat32(weight, input)) return nn.functional.conv2d(input, weight, bias, stride, padding);
+        using var scope = NewDisposeScope();
+        var output = nn.functional.conv2d(input.to(ScalarType.Float32), weight.to(ScalarType.Float32), bias?.to(ScalarType.Float32), stride, padding);
         return output.to(input.dtype).MoveToOuterDisposeScope();
     }
 }
