@@ -11,14 +11,22 @@ public static class TokenizeCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Model name (under models/), model folder or FLUX.1 snapshot folder", DefaultValueFactory = _ => ModelLocator.DefaultModel };
-        var encoder = new Option<string>("--encoder") { Description = "clip (FLUX.1's pooled vector) or t5 (the token features)", DefaultValueFactory = _ => "t5" };
-        encoder.AcceptOnlyFromAmong("clip", "t5");
+        var encoder = new Option<string>("--encoder") { Description = "clip (FLUX.1's pooled vector), t5 (the token features) or qwen (Qwen-Image's Qwen2 tokenizer)", DefaultValueFactory = _ => "t5" };
+        encoder.AcceptOnlyFromAmong("clip", "t5", "qwen");
         var text = new Option<string>("--text") { Description = "The prompt", Required = true };
         var maxSequence = new Option<int?>("--max-sequence-length") { Description = "T5 tokens (FLUX.1: 1-512; default 512 dev, 256 schnell)" };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of text" };
-        var command = new Command("tokenize", "Print the token ids a model's encoder receives for a text") { model, encoder, text, maxSequence, json };
+        var tokenizerFolder = new Option<string?>("--tokenizer") { Description = "qwen: the tokenizer folder (vocab.json, merges.txt, tokenizer_config.json); default: --model's tokenizer/" };
+        var template = new Option<bool>("--template") { Description = "qwen: put the text into Qwen-Image's prompt template and show where the pipeline's drop of 34 tokens falls" };
+        var command = new Command("tokenize", "Print the token ids a model's encoder receives for a text") { model, encoder, text, maxSequence, json, tokenizerFolder, template };
         command.SetAction(result =>
         {
+            if (result.GetValue(encoder) == "qwen")
+            {
+                string folder = result.GetValue(tokenizerFolder) ?? Path.Combine(ModelLocator.Resolve(result.GetValue(model)!), "tokenizer");
+                return QwenTokenizeReport.Run(folder, result.GetValue(text)!, result.GetValue(template), result.GetValue(json),
+                    result.InvocationConfiguration.Output, result.InvocationConfiguration.Error);
+            }
             var tokenizers = ModelTokenizers.Load(ModelLocator.Resolve(result.GetValue(model)!), result.GetValue(maxSequence));
             bool clip = result.GetValue(encoder) == "clip";
             if (clip && tokenizers.Clip is null)
