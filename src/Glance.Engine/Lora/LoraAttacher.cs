@@ -44,8 +44,9 @@ public static partial class LoraAttacher
         foreach (var (layer, slice, entry) in placements)
         {
             var weight = layer.weight;
-            var down = entry.Down.to(weight.dtype, weight.device, copy: true).requires_grad_(false);
-            var up = entry.Up.to(weight.dtype, weight.device, copy: true).requires_grad_(false);
+            // The layer owns its pieces: a dispose scope around the caller must not take them.
+            var down = entry.Down.to(weight.dtype, weight.device, copy: true).requires_grad_(false).DetachFromDisposeScope();
+            var up = entry.Up.to(weight.dtype, weight.device, copy: true).requires_grad_(false).DetachFromDisposeScope();
             double pieceScale = entry.ScaleWith(scale, scaleWithoutAlpha);
             layer.AddPiece(adapterName, new LoraPiece(entry.FileModule, down, up, slice.RowOffset, entry.Alpha, pieceScale));
             applied[entry.FileModule] = pieceScale;

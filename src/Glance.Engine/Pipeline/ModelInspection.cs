@@ -31,7 +31,7 @@ public sealed record ModelInspection(string Folder, string Format, ModelProfile 
         if (SnapshotFolder.PipelineClassOf(folder) == QwenImageSnapshot.PipelineClass)
         {
             var qwen = QwenImageSnapshot.Open(folder);
-            int tokens = maxSequenceLength ?? QwenImagePromptTemplate.DefaultSequenceLength;
+            int tokens = maxSequenceLength ?? QwenImagePromptTemplate.DefaultMaxSequenceLength;
             return new ModelInspection(folder, "Qwen-Image Hugging Face snapshot (diffusers)", QwenImageLoading.Profile(qwen), $"Qwen2.5-VL {tokens} tokens", tokens,
             [
                 Component("transformer", $"Qwen-Image MMDiT: {qwen.Transformer.NumLayers} blocks, {qwen.Transformer.NumAttentionHeads} heads x {qwen.Transformer.AttentionHeadDim}", qwen.TransformerWeights),

@@ -58,7 +58,7 @@ public static class QwenImageLoading
         var dtype = TorchRuntime.ResolveDType(options.DType, device);
         QwenImageModel model = null!;
         step("construct", null, () => model = new QwenImageModel(snapshot, tokenizer, Profile(snapshot),
-            options.MaxSequenceLength ?? QwenImagePromptTemplate.DefaultSequenceLength, device, dtype, TorchRuntime.ResolveTextEncoders(options, device, dtype))
+            options.MaxSequenceLength ?? QwenImagePromptTemplate.DefaultMaxSequenceLength, device, dtype, TorchRuntime.ResolveTextEncoders(options, device, dtype))
         {
             MergedCacheBudgetBytes = options.MergedAdapterCacheMiB * 1024L * 1024L,
         });

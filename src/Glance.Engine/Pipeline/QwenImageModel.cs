@@ -25,12 +25,12 @@ public sealed class QwenImageModel : DiffusionModel
         Snapshot = snapshot;
         Tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
         Profile = profile ?? throw new ArgumentNullException(nameof(profile));
-        if (maxSequenceLength < 1 || maxSequenceLength > QwenImagePromptTemplate.MaxSequenceLength)
-            throw new ArgumentOutOfRangeException(nameof(maxSequenceLength), maxSequenceLength, $"expected 1 to {QwenImagePromptTemplate.MaxSequenceLength} text tokens (QwenImagePipeline's limit)");
+        if (maxSequenceLength < 1 || maxSequenceLength > QwenImagePromptTemplate.MaxPromptTokens)
+            throw new ArgumentOutOfRangeException(nameof(maxSequenceLength), maxSequenceLength, $"expected 1 to {QwenImagePromptTemplate.MaxPromptTokens} text tokens (QwenImagePipeline's limit)");
         if (tokenizer.VocabSize > snapshot.TextEncoder.VocabSize)
             throw new ArgumentException($"The tokenizer ({snapshot.TokenizerFolder}) has {tokenizer.VocabSize} ids; the text encoder's vocabulary (vocab_size) has {snapshot.TextEncoder.VocabSize}.");
-        QwenImagePromptTemplate.CheckDropIndex(tokenizer);
-        _suffixTokens = QwenImagePromptTemplate.SuffixTokens(tokenizer);
+        QwenImagePromptTemplate.CheckDroppedTokens(tokenizer);
+        _suffixTokens = tokenizer.Encode(QwenImagePromptTemplate.Suffix).Count;
         if (maxSequenceLength <= _suffixTokens)
             throw new ArgumentOutOfRangeException(nameof(maxSequenceLength), maxSequenceLength, $"expected more than the template's {_suffixTokens} closing tokens");
         MaxSequenceLength = maxSequenceLength;
@@ -67,7 +67,7 @@ public sealed class QwenImageModel : DiffusionModel
     internal IReadOnlyList<int> TemplateIds(string prompt)
     {
         var ids = Tokenizer.Encode(QwenImagePromptTemplate.Format(prompt));
-        int keep = QwenImagePromptTemplate.DropTokens + MaxSequenceLength;
+        int keep = QwenImagePromptTemplate.DroppedTokens + MaxSequenceLength;
         if (ids.Count <= keep) return ids;
         return [.. ids.Take(keep - _suffixTokens), .. ids.Skip(ids.Count - _suffixTokens)];
     }
@@ -98,7 +98,7 @@ public sealed class QwenImageModel : DiffusionModel
         var maskTensor = tensor(mask, [rows.Length, longest], device: TextDevice);
         var hidden = TextEncoder.Forward(idTensor, maskTensor);
 
-        int drop = QwenImagePromptTemplate.DropTokens;
+        int drop = QwenImagePromptTemplate.DroppedTokens;
         var context = hidden.narrow(1, drop, longest - drop);
         var kept = maskTensor.narrow(1, drop, longest - drop);
         // The pipeline pads each prompt's states with zeros; the language model's states at padding are not zero.
@@ -112,7 +112,7 @@ public sealed class QwenImageModel : DiffusionModel
     public override IReadOnlyList<PromptTruncation> Truncations(string field, string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        int tokens = Tokenizer.Encode(QwenImagePromptTemplate.Format(text)).Count - QwenImagePromptTemplate.DropTokens - _suffixTokens;
+        int tokens = Tokenizer.Encode(QwenImagePromptTemplate.Format(text)).Count - QwenImagePromptTemplate.DroppedTokens - _suffixTokens;
         int kept = MaxSequenceLength - _suffixTokens;
         return tokens > kept ? [new PromptTruncation(field, "qwen2.5-vl", tokens, kept)] : [];
     }

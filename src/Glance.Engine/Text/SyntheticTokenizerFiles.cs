@@ -56,6 +56,58 @@ public static class SyntheticTokenizerFiles
         File.WriteAllText(Path.Combine(folder, "tokenizer_config.json"), """{"model_max_length": 512, "tokenizer_class": "T5Tokenizer"}""");
     }
 
+    /// <summary>
+    /// Qwen2 tokenizer files (vocab.json, merges.txt, tokenizer_config.json with "added_tokens_decoder"): the 256 byte
+    /// symbols, then every word of Qwen-Image's prompt template and of <paramref name="words"/> (with and without its
+    /// leading space) built up symbol by symbol by the merges, then &lt;|endoftext|&gt;, &lt;|im_start|&gt; and &lt;|im_end|&gt;. Each
+    /// template word is one token, as in the real vocabulary, so the template's prefix is 34 tokens here too.
+    /// </summary>
+    public static void WriteQwen2(string folder, IEnumerable<string> words)
+    {
+        ArgumentNullException.ThrowIfNull(words);
+        Directory.CreateDirectory(folder);
+        const string space = "\u0120";
+        string[] template = ["system", "user", "assistant", "Describe", .. "the image by detailing color shape size texture quantity text spatial relationships of objects and background"
+            .Split(' ').Select(w => space + w)];
+        var symbols = ByteSymbols();
+        var vocab = new JsonObject();
+        foreach (string symbol in symbols) vocab[symbol] = vocab.Count;
+        var merges = new List<string>();
+        // The template's words first: their merges rank before any prompt word's, so no prompt merge splits them.
+        foreach (string word in template.Concat(words.SelectMany(w => new[] { space + w, w })))
+        {
+            string built = word[..1];
+            foreach (char next in word[1..])
+            {
+                string merged = built + next;
+                if (!vocab.ContainsKey(merged))
+                {
+                    merges.Add($"{built} {next}");
+                    vocab[merged] = vocab.Count;
+                }
+                built = merged;
+            }
+        }
+        var decoder = new JsonObject();
+        foreach (string special in new[] { "<|endoftext|>", "<|im_start|>", "<|im_end|>" })
+        {
+            decoder[(vocab.Count + decoder.Count).ToString(System.Globalization.CultureInfo.InvariantCulture)] = new JsonObject
+            {
+                ["content"] = special, ["lstrip"] = false, ["normalized"] = false, ["rstrip"] = false, ["single_word"] = false, ["special"] = true,
+            };
+        }
+        File.WriteAllText(Path.Combine(folder, "vocab.json"), vocab.ToJsonString());
+        File.WriteAllText(Path.Combine(folder, "merges.txt"), "#version: 0.2\n" + string.Join('\n', merges) + "\n");
+        File.WriteAllText(Path.Combine(folder, "tokenizer_config.json"), new JsonObject
+        {
+            ["added_tokens_decoder"] = decoder,
+            ["eos_token"] = "<|im_end|>",
+            ["model_max_length"] = 131072,
+            ["pad_token"] = "<|endoftext|>",
+            ["tokenizer_class"] = "Qwen2Tokenizer",
+        }.ToJsonString());
+    }
+
     /// <summary>GPT-2's byte-to-symbol table, in byte order: printable bytes stand for themselves, the rest from U+0100 on.</summary>
     static List<string> ByteSymbols()
     {

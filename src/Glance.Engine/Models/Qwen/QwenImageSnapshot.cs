@@ -42,9 +42,9 @@ public sealed record QwenImageSnapshot(
             root,
             QwenImageConfigFiles.FromDiffusers(folder.Required("transformer", SnapshotFolder.ConfigFile)),
             folder.Weights("transformer", "diffusion_pytorch_model.safetensors"),
-            QwenImageAutoencoderConfigFile.FromDiffusers(folder.Required("vae", SnapshotFolder.ConfigFile)),
+            QwenImageAutoencoderConfig.FromDiffusers(folder.Required("vae", SnapshotFolder.ConfigFile)),
             folder.Weights("vae", "diffusion_pytorch_model.safetensors"),
-            Qwen25VLConfigFile.FromHuggingFace(folder.Required("text_encoder", SnapshotFolder.ConfigFile)),
+            Qwen25VLTextConfig.FromHuggingFace(folder.Required("text_encoder", SnapshotFolder.ConfigFile)),
             folder.Weights("text_encoder", "model.safetensors"),
             folder.Folder("tokenizer"),
             SchedulerConfigFile.FromDiffusers(folder.Required("scheduler", "scheduler_config.json")));
