@@ -1,8 +1,8 @@
 using Glance.Engine.Checkpoints;
 using Glance.Engine.Models.Qwen;
 using Glance.Engine.Pipeline;
+using Glance.Engine.Runtime;
 using Glance.Engine.Text;
-using Glance.Engine.Tests.Qwen;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -38,8 +38,12 @@ public sealed class QwenImageSnapshotBuilder : IDisposable
         BaseDim: 8, ZDim: 4, DimMult: [1, 2, 2, 2], NumResBlocks: 1, AttnScales: [], TemperalDownsample: [false, true, true],
         LatentsMean: [0.3, -0.2, 0.5, -0.7], LatentsStd: [1.5, 0.8, 2.0, 1.2]);
 
-    /// <summary>The tiny language model, with a vocabulary that holds the synthetic tokenizer's ids.</summary>
-    public static Qwen25VLTextConfig TextConfig => TinyQwen.Config with { VocabSize = 1024, MaxPositionEmbeddings = 2048 };
+    /// <summary>Two layers, 4 query heads over 2 key/value heads of 8, with a vocabulary that holds the synthetic tokenizer's ids.</summary>
+    public static Qwen25VLTextConfig TextConfig => new(VocabSize: 1024, HiddenSize: TextWidth, NumLayers: 2, NumHeads: 4, NumKeyValueHeads: 2,
+        HeadDim: 8, IntermediateSize: 48, RmsNormEps: 1e-6, RopeTheta: 100, MaxPositionEmbeddings: 2048);
+
+    /// <summary>The text config's mrope_section (sum: head_dim / 2).</summary>
+    static int[] MropeSection => [1, 1, 2];
 
     QwenImageSnapshotBuilder(QwenImageTransformer transformer, QwenImageAutoencoder autoencoder, Qwen25VLTextModel textEncoder)
     {
@@ -54,21 +58,30 @@ public sealed class QwenImageSnapshotBuilder : IDisposable
 
     public static QwenImageSnapshotBuilder Create(long seed = 21)
     {
-        var transformer = QwenTinyModel.Build(seed: seed, config: TransformerConfig);
-        var autoencoder = QwenImageVaeTestModels.Seeded(AutoencoderConfig, seed + 1);
-        var text = SeededWeights.Redraw(new Qwen25VLTextModel(TextConfig, ScalarType.Float32, CPU), seed + 2);
-        foreach (var module in new nn.Module[] { transformer, autoencoder, text }) RoundToBfloat16(module);
+        var transformer = Seeded(new QwenImageTransformer(TransformerConfig, ScalarType.Float32, CPU), seed);
+        var autoencoder = Seeded(new QwenImageAutoencoder(AutoencoderConfig, ScalarType.Float32, CPU), seed + 1);
+        var text = Seeded(new Qwen25VLTextModel(TextConfig, ScalarType.Float32, CPU), seed + 2);
         return new QwenImageSnapshotBuilder(transformer, autoencoder, text);
     }
 
-    static void RoundToBfloat16(nn.Module module)
+    /// <summary>Seeded weights with the norm weights (ones when built) drawn from [0.5, 1.5] too, all rounded to bfloat16.</summary>
+    static T Seeded<T>(T module, long seed) where T : nn.Module
     {
+        SeededWeights.Redraw(module, seed);
         using var noGrad = no_grad();
-        foreach (var (_, parameter) in module.named_parameters())
+        using var generator = new Generator((ulong)seed + 1000, CPU);
+        foreach (var (name, parameter) in module.named_parameters())
         {
+            if (name.Contains("norm", StringComparison.Ordinal) || name.EndsWith(".gamma", StringComparison.Ordinal))
+            {
+                using var unit = rand(parameter.shape, generator: generator);
+                using var values = unit.Plus(0.5);
+                parameter.copy_(values);
+            }
             using var rounded = parameter.to(ScalarType.BFloat16).to(ScalarType.Float32);
             parameter.copy_(rounded);
         }
+        return module;
     }
 
     /// <summary>Writes the snapshot into <paramref name="root"/> (created).</summary>
@@ -80,7 +93,7 @@ public sealed class QwenImageSnapshotBuilder : IDisposable
         QwenImageSnapshotFiles.WriteScheduler(root);
 
         string text = Path.Combine(root, "text_encoder");
-        QwenImageSnapshotFiles.WriteTextEncoderConfig(text, TextConfig, TinyQwen.MropeSection, textConfigSection: languageModelPrefix != "model.");
+        QwenImageSnapshotFiles.WriteTextEncoderConfig(text, TextConfig, MropeSection, textConfigSection: languageModelPrefix != "model.");
         using (var scope = NewDisposeScope())
         {
             var state = TextEncoder.state_dict().Select(kv => new KeyValuePair<string, Tensor>(languageModelPrefix + kv.Key, kv.Value)).ToList();
