@@ -16,7 +16,7 @@ namespace Glance.Engine.Pipeline;
 public abstract class DiffusionModel : IDisposable
 {
     readonly List<string> _adapters = [];
-    readonly Dictionary<string, string> _adapterNotes = new(StringComparer.Ordinal);
+    readonly Dictionary<string, AttachedAdapter> _attached = new(StringComparer.Ordinal);
     long _mergedCacheBudgetBytes = new EngineOptions().MergedAdapterCacheMiB * 1024L * 1024L;
 
     protected DiffusionModel(Device device, ScalarType dtype, (Device Device, ScalarType DType)? textEncoders)
@@ -48,7 +48,10 @@ public abstract class DiffusionModel : IDisposable
     protected abstract ModuleSlice? ResolveAdapterTarget(string moduleName);
 
     /// <summary>What each attached adapter file holds and the scale applied to it, by adapter name (logs, engine description).</summary>
-    public IReadOnlyDictionary<string, string> AdapterNotes => _adapterNotes;
+    public IReadOnlyDictionary<string, string> AdapterNotes => _attached.ToDictionary(kv => kv.Key, kv => kv.Value.Note, StringComparer.Ordinal);
+
+    /// <summary>The adapters attached from files, by name (trainable adapters are not listed).</summary>
+    public IReadOnlyDictionary<string, AttachedAdapter> AttachedAdapters => _attached;
 
     /// <summary>
     /// Attaches an adapter file (PEFT/diffusers or kohya layout) to the transformer under a name. Every module of the
@@ -64,18 +67,20 @@ public abstract class DiffusionModel : IDisposable
         double missingAlpha = scaleWithoutAlpha ?? Profile.AdapterScaleWithoutAlpha;
         var applied = LoraAttacher.Attach(Denoiser, name, file, ResolveAdapterTarget, scaleOverride, missingAlpha);
         _adapters.Add(name);
-        _adapterNotes[name] = DescribeAdapter(file, applied, scaleOverride, missingAlpha);
+        _attached[name] = Describe(file, applied, scaleOverride, missingAlpha);
         UpdateMergedWeightCache();
     }
 
-    static string DescribeAdapter(LoraAdapterFile file, IReadOnlyDictionary<string, double> applied, double? scaleOverride, double missingAlpha)
+    static AttachedAdapter Describe(LoraAdapterFile file, IReadOnlyDictionary<string, double> applied, double? scaleOverride, double missingAlpha)
     {
-        var ranks = file.Entries.Select(e => e.Rank).Distinct().Order().ToArray();
-        var scales = applied.Values.Distinct().Order().Select(v => v.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        long[] ranks = [.. file.Entries.Select(e => e.Rank).Distinct().Order()];
+        double[] scales = [.. applied.Values.Distinct().Order()];
         string why = scaleOverride is not null || file.ScaleOverride is not null ? "explicit scale"
             : file.AlphaDefaulted ? $"the file carries no alpha; scale for such files: {missingAlpha.ToString(System.Globalization.CultureInfo.InvariantCulture)}"
             : "alpha / rank from the file";
-        return $"{Path.GetFileName(file.Path)}: {applied.Count} modules, rank {string.Join("/", ranks)}, scale {string.Join("/", scales)} ({why})";
+        string note = $"{Path.GetFileName(file.Path)}: {applied.Count} modules, rank {string.Join("/", ranks)}, " +
+            $"scale {string.Join("/", scales.Select(v => v.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture)))} ({why})";
+        return new AttachedAdapter(file.Path, applied.Count, ranks, scales, new FileInfo(file.Path).Length, note);
     }
 
     /// <summary>
@@ -94,7 +99,7 @@ public abstract class DiffusionModel : IDisposable
     public void DetachAdapter(string name)
     {
         if (!_adapters.Remove(name)) return;
-        _adapterNotes.Remove(name);
+        _attached.Remove(name);
         LoraAttacher.Detach(Denoiser, name);
         UpdateMergedWeightCache();
     }
@@ -184,3 +189,6 @@ public abstract class DiffusionModel : IDisposable
 
     protected abstract void DisposeModules();
 }
+
+/// <summary>An adapter file attached to a model: where it came from, how many modules it adapts, its ranks and the scales applied.</summary>
+public sealed record AttachedAdapter(string File, int Modules, IReadOnlyList<long> Ranks, IReadOnlyList<double> Scales, long Bytes, string Note);

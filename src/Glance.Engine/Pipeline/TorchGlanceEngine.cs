@@ -15,6 +15,7 @@ public sealed class TorchGlanceEngine : IGlanceEngine
 {
     readonly bool _ownsModel;
     readonly PromptEncodingCache? _promptCache;
+    readonly Dictionary<string, AdapterSetFiles> _sets = new(StringComparer.Ordinal);
 
     /// <param name="options">Read for the prompt cache only (<see cref="EngineOptions.PromptCacheEntries"/>,
     /// <see cref="EngineOptions.PromptCacheMiB"/>); unset: the defaults, cache on.</param>
@@ -83,10 +84,76 @@ public sealed class TorchGlanceEngine : IGlanceEngine
     {
         ArgumentNullException.ThrowIfNull(spec);
         int seqLen = Model.ImageSeqLen(spec.Width, spec.Height);
-        string? Attached(string adapter) => Model.Adapters.Contains(adapter) ? adapter : null;
+        string set = spec.AdapterSetName;
+        if (set != Serving.AdapterSets.Default && !_sets.ContainsKey(set))
+            throw new ArgumentException($"Adapter set '{set}' is not attached (attached: {string.Join(", ", AdapterSetNames)}).", nameof(spec));
+        string? Attached(string phase) => Model.Adapters.Contains(Serving.AdapterSets.AdapterName(set, phase)) ? Serving.AdapterSets.AdapterName(set, phase) : null;
         return spec.Mode == SamplingMode.Glance
             ? PlanBuilder.Glance(Model.Profile.Schedule, seqLen, Attached(PlanBuilder.SlowPhase), Attached(PlanBuilder.FastPhase))
             : PlanBuilder.Base(Model.Profile.Schedule, seqLen, spec.Steps ?? Model.Profile.DefaultBaseSteps);
+    }
+
+    IEnumerable<string> AdapterSetNames => AdapterSets.Select(s => s.Name);
+
+    public IReadOnlyList<AdapterSetInfo> AdapterSets
+    {
+        get
+        {
+            var sets = new List<AdapterSetInfo>(_sets.Count + 1);
+            var defaultPhases = PhasesOf(Serving.AdapterSets.Default);
+            if (defaultPhases.Count > 0) sets.Add(new AdapterSetInfo(Serving.AdapterSets.Default, defaultPhases, null));
+            sets.AddRange(_sets.Values.OrderBy(f => f.Name, StringComparer.Ordinal).Select(f => new AdapterSetInfo(f.Name, PhasesOf(f.Name), f.Fingerprint)));
+            return sets;
+        }
+    }
+
+    List<AdapterPhaseInfo> PhasesOf(string set)
+    {
+        var phases = new List<AdapterPhaseInfo>(2);
+        foreach (string phase in new[] { PlanBuilder.SlowPhase, PlanBuilder.FastPhase })
+        {
+            string adapter = Serving.AdapterSets.AdapterName(set, phase);
+            if (!Model.Adapters.Contains(adapter)) continue;
+            var pieces = Lora.LoraLayers.Of(Model.Denoiser).Values.SelectMany(layer => layer.PiecesOf(adapter)).ToArray();
+            var file = Model.AttachedAdapters.GetValueOrDefault(adapter);
+            phases.Add(new AdapterPhaseInfo(phase, file is null ? "" : Path.GetFileName(file.File), pieces.Length,
+                [.. pieces.Select(p => p.Rank).Distinct().Order()], [.. pieces.Select(p => p.Scale).Distinct().Order()],
+                file?.Bytes ?? pieces.Sum(p => (p.Down.numel() + p.Up.numel()) * p.Down.ElementSize)));
+        }
+        return phases;
+    }
+
+    /// <summary>
+    /// Attaches a set's files, all or nothing: each file is first attached under a scratch name (so a bad key fails before
+    /// anything changes), then the set's previous files, if any, make way for them.
+    /// </summary>
+    public void AttachAdapterSet(AdapterSetFiles files)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        if (!Serving.AdapterSets.IsValidName(files.Name) || files.Name == Serving.AdapterSets.Default)
+            throw new ArgumentException($"'{files.Name}' cannot name an added adapter set; expected {Serving.AdapterSets.NamePattern}, not '{Serving.AdapterSets.Default}'.", nameof(files));
+        var phases = new[] { (PlanBuilder.SlowPhase, files.SlowPath), (PlanBuilder.FastPhase, files.FastPath) }.Where(p => p.Item2 is not null).ToArray();
+        if (phases.Length == 0) throw new ArgumentException($"Adapter set '{files.Name}' has neither a slow nor a fast file.", nameof(files));
+        const string scratch = "~check";
+        try
+        {
+            foreach (var (phase, path) in phases) Model.AttachAdapter(Serving.AdapterSets.AdapterName(scratch, phase), path!);
+        }
+        finally
+        {
+            foreach (var (phase, _) in phases) Model.DetachAdapter(Serving.AdapterSets.AdapterName(scratch, phase));
+        }
+        DetachAdapterSet(files.Name);
+        foreach (var (phase, path) in phases) Model.AttachAdapter(Serving.AdapterSets.AdapterName(files.Name, phase), path!);
+        _sets[files.Name] = files;
+    }
+
+    public bool DetachAdapterSet(string name)
+    {
+        if (!_sets.Remove(name)) return false;
+        foreach (string phase in new[] { PlanBuilder.SlowPhase, PlanBuilder.FastPhase })
+            Model.DetachAdapter(Serving.AdapterSets.AdapterName(name, phase));
+        return true;
     }
 
     public IReadOnlyList<GenerationState> Start(IReadOnlyList<GenerationSpec> specs)

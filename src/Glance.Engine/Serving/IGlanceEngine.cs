@@ -25,6 +25,18 @@ public interface IGlanceEngine : IDisposable
     /// </summary>
     void RunStep(IReadOnlyList<GenerationState> batch);
 
+    /// <summary>The adapter sets attached to the model, the default set included when it has an adapter.</summary>
+    IReadOnlyList<AdapterSetInfo> AdapterSets => [];
+
+    /// <summary>
+    /// Attaches (or replaces) a set's files under its name; every key of each file must land on a module of the model,
+    /// else nothing is attached and the error names the key. Called between steps, like every engine call.
+    /// </summary>
+    void AttachAdapterSet(AdapterSetFiles files) => throw new NotSupportedException("This engine does not take adapter sets.");
+
+    /// <summary>Detaches a set (its requests must have finished); false when it was not attached.</summary>
+    bool DetachAdapterSet(string name) => false;
+
     /// <summary>Decodes denoised states in one batch to RGB images (PNG encoding is left to the caller).</summary>
     IReadOnlyList<DecodedImage> Decode(IReadOnlyList<GenerationState> denoised);
 }
