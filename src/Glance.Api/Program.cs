@@ -30,6 +30,7 @@ app.MapMetricsEndpoint();
 app.MapGenerateEndpoints();
 app.MapOpenAiImagesEndpoints();
 app.MapJobEndpoints();
+app.MapAdapterEndpoints();
 
 app.Run();
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Glance.Api.Adapters;
 using Glance.Api.OpenApi;
 using Glance.Api.Scheduling;
 using Glance.Api.Security;
@@ -15,6 +16,9 @@ namespace Glance.Api.Endpoints;
 internal static class GenerateEndpoints
 {
     public const string SeedHeader = "X-Glance-Seed";
+
+    /// <summary>The adapter set the request used ("default" unless it named one).</summary>
+    public const string AdaptersHeader = "X-Glance-Adapters";
 
     /// <summary>Present when a text encoder cut the prompt: "FIELD ENCODER KEPT/TOKENS" entries, comma-separated.</summary>
     public const string TruncationHeader = "X-Glance-Prompt-Truncated";
@@ -45,22 +49,25 @@ internal static class GenerateEndpoints
     }
 
     static async Task<Results<FileContentHttpResult, Ok<GenerateResponse>, ValidationProblem, ProblemHttpResult>> GenerateAsync(
-        [FromBody] GenerateRequest request, HttpContext http, ServerLifecycle lifecycle, ImageGeneration generation)
+        [FromBody] GenerateRequest request, HttpContext http, ServerLifecycle lifecycle, ImageGeneration generation, AdapterRegistry adapters)
     {
         if (GenerationProblems.EngineProblem(lifecycle, out EngineDescription? engine) is { } unavailable) return unavailable;
         GenerationSpec? spec = GenerateRequestValidation.Validate(request, engine!, out FieldErrors errors);
         if (spec is null) return GenerationProblems.Invalid(errors);
+        if (GenerationProblems.MissingAdapterSet([spec], adapters) is { } missing) return missing;
 
         (IReadOnlyList<GeneratedImage>? images, ProblemHttpResult? problem) = await generation.RunAsync([spec], http).ConfigureAwait(false);
         if (problem is not null) return problem;
         GeneratedImage image = images![0];
         http.Response.Headers[ServerTiming.HeaderName] = ServerTiming.Format(image.Timings);
         http.Response.Headers[SeedHeader] = spec.Seed.ToString(CultureInfo.InvariantCulture);
+        http.Response.Headers[AdaptersHeader] = spec.AdapterSetName;
         if (image.Truncations.Count > 0) http.Response.Headers[TruncationHeader] = string.Join(", ", image.Truncations);
         if (WantsJson(http.Request))
             return TypedResults.Ok(new GenerateResponse(
                 Convert.ToBase64String(image.Png), spec.Seed, spec.Width, spec.Height, ModeName(spec.Mode), image.Timings,
-                image.Truncations.Count == 0 ? null : [.. image.Truncations.Select(t => new PromptTruncationInfo(t.Field, t.Encoder, t.Tokens, t.Kept))]));
+                image.Truncations.Count == 0 ? null : [.. image.Truncations.Select(t => new PromptTruncationInfo(t.Field, t.Encoder, t.Tokens, t.Kept))],
+                spec.AdapterSetName));
         return TypedResults.File(image.Png, "image/png");
     }
 

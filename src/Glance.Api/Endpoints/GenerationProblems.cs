@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using System.Globalization;
+using Glance.Api.Adapters;
 using Glance.Api.Problems;
 using Glance.Api.Scheduling;
 using Glance.Api.Validation;
@@ -22,6 +23,19 @@ internal static class GenerationProblems
             _ when engine is null => ProblemKind.NotReady.ToResult("The engine is loading; retry shortly."),
             _ => null,
         };
+    }
+
+    /// <summary>A 404 naming the first adapter set the specs ask for that the engine has not attached, with the sets it has.</summary>
+    public static ProblemHttpResult? MissingAdapterSet(IEnumerable<GenerationSpec> specs, AdapterRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(specs);
+        ArgumentNullException.ThrowIfNull(registry);
+        string? missing = specs.Select(spec => spec.AdapterSet).FirstOrDefault(set => set is not null && registry.Find(set) is null);
+        if (missing is null) return null;
+        string available = string.Join(", ", registry.Loaded.Select(set => set.Name).DefaultIfEmpty("(none)"));
+        string why = registry.Failures.TryGetValue(missing, out string? reason) ? $" It is in the registry folder but could not be attached: {reason}" : "";
+        return ProblemKind.AdapterSetNotFound.ToResult($"Adapter set '{missing}' is not available; available: {available}.{why}",
+            new Dictionary<string, object?> { ["adapters"] = missing });
     }
 
     public static ValidationProblem Invalid(FieldErrors errors)

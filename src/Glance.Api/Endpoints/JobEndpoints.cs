@@ -1,3 +1,4 @@
+using Glance.Api.Adapters;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using Glance.Api.Jobs;
@@ -48,11 +49,13 @@ internal static class JobEndpoints
     }
 
     static async Task<Results<Accepted<JobResponse>, ValidationProblem, ProblemHttpResult>> SubmitAsync(
-        [FromBody] GenerateRequest request, HttpContext http, ServerLifecycle lifecycle, JobRunner runner, GenerationScheduler scheduler)
+        [FromBody] GenerateRequest request, HttpContext http, ServerLifecycle lifecycle, JobRunner runner, GenerationScheduler scheduler, AdapterRegistry adapters)
     {
         if (GenerationProblems.EngineProblem(lifecycle, out EngineDescription? engine) is { } unavailable) return unavailable;
         GenerationSpec? spec = GenerateRequestValidation.Validate(request, engine!, out FieldErrors errors);
         if (spec is null) return GenerationProblems.Invalid(errors);
+        if (GenerationProblems.MissingAdapterSet([spec], adapters) is { } missing) return missing;
+        http.Response.Headers[GenerateEndpoints.AdaptersHeader] = spec.AdapterSetName;
         (SubmitStatus status, JobResponse? job) = await runner.SubmitAsync(spec, http.TraceIdentifier, http.RequestAborted).ConfigureAwait(false);
         if (job is null) return GenerationProblems.Refused(status, http.Response, scheduler.RetryAfterSeconds);
         return TypedResults.Accepted($"/jobs/{job.Id}", job);

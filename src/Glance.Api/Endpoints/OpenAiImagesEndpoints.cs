@@ -1,4 +1,5 @@
 using System.Globalization;
+using Glance.Api.Adapters;
 using Glance.Api.Options;
 using Glance.Api.Problems;
 using Glance.Api.Scheduling;
@@ -43,6 +44,7 @@ internal static class OpenAiImagesEndpoints
         ImageGeneration generation,
         IOptions<ModelOptions> model,
         IOptions<RequestOptions> limits,
+        AdapterRegistry adapters,
         TimeProvider time)
     {
         if (request.ResponseFormat == ImageGenerationRequestValidation.Url)
@@ -52,10 +54,12 @@ internal static class OpenAiImagesEndpoints
         IReadOnlyList<GenerationSpec>? specs = ImageGenerationRequestValidation.Validate(
             request, engine!, model.Value.Name, limits.Value.MaxImagesPerRequest, out FieldErrors errors);
         if (specs is null) return GenerationProblems.Invalid(errors);
+        if (GenerationProblems.MissingAdapterSet(specs, adapters) is { } missing) return missing;
 
         (IReadOnlyList<GeneratedImage>? images, ProblemHttpResult? problem) = await generation.RunAsync(specs, http).ConfigureAwait(false);
         if (problem is not null) return problem;
         http.Response.Headers[GenerateEndpoints.SeedHeader] = specs[0].Seed.ToString(CultureInfo.InvariantCulture);
+        http.Response.Headers[GenerateEndpoints.AdaptersHeader] = specs[0].AdapterSetName;
         // Every image shares the prompt, so the first one's cut stands for all.
         if (images![0].Truncations.Count > 0) http.Response.Headers[GenerateEndpoints.TruncationHeader] = string.Join(", ", images[0].Truncations);
         return TypedResults.Ok(new ImageGenerationResponse(

@@ -13,6 +13,7 @@ internal static class OptionsRegistration
         Bind<RateLimitOptions>(services, RateLimitOptions.Section);
         Bind<JobOptions>(services, JobOptions.Section);
         Bind<ModelOptions>(services, ModelOptions.Section);
+        Bind<AdapterOptions>(services, AdapterOptions.Section);
         return services;
     }
 

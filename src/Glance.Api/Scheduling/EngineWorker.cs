@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Glance.Api.Adapters;
 using Glance.Api.Engine;
 using Glance.Api.Options;
 using Glance.Api.Telemetry;
@@ -24,6 +25,7 @@ internal sealed class EngineWorker(
     IHostApplicationLifetime hostLifetime,
     IOptions<BatchingOptions> batching,
     IOptions<ShutdownOptions> shutdown,
+    AdapterRegistry adapters,
     ILogger<EngineWorker> logger) : BackgroundService
 {
     static readonly TimeSpan IdleWait = TimeSpan.FromSeconds(1);
@@ -33,10 +35,12 @@ internal sealed class EngineWorker(
     readonly TaskCompletionSource exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     volatile bool abandon;
     int runningCount;
+    long adaptersApplied = -1;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         hostLifetime.ApplicationStopping.Register(BeginDrain);
+        adapters.Changed += queue.Wake;
         var thread = new Thread(Run) { IsBackground = true, Name = "glance-engine" };
         thread.Start();
         return exited.Task;
@@ -138,6 +142,7 @@ internal sealed class EngineWorker(
         while (true)
         {
             queue.ResetWake();
+            ReconcileAdapters(engine);
             DropCancelled();
             if (abandon)
             {
@@ -164,6 +169,51 @@ internal sealed class EngineWorker(
             metrics.Running(running.Count);
             Volatile.Write(ref runningCount, running.Count);
         }
+    }
+
+    /// <summary>
+    /// Brings the engine's adapter sets in line with the registry folder between steps: sets gone from the folder are
+    /// detached, new or changed ones attached (all or nothing per set; a bad file is reported, not fatal). A set that
+    /// running requests use is left as it is until they finish.
+    /// </summary>
+    void ReconcileAdapters(IGlanceEngine engine)
+    {
+        long version = adapters.Version;
+        if (version == adaptersApplied) return;
+        var inUse = running.Select(item => item.Spec.AdapterSetName).ToHashSet(StringComparer.Ordinal);
+        var desired = adapters.Desired.Take(adapters.MaxSets).ToDictionary(set => set.Name, StringComparer.Ordinal);
+        var attached = engine.AdapterSets.Where(set => set.Name != AdapterSets.Default).ToDictionary(set => set.Name, StringComparer.Ordinal);
+        var failures = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var skipped in adapters.Desired.Skip(adapters.MaxSets))
+            failures[skipped.Name] = $"More than Glance:Adapters:MaxSets ({adapters.MaxSets}) sets are in the folder; this one is not attached.";
+        bool deferred = false;
+        foreach (string name in attached.Keys.Where(name => !desired.ContainsKey(name)))
+        {
+            if (inUse.Contains(name)) deferred = true;
+            else if (engine.DetachAdapterSet(name)) Log.AdapterSetDetached(logger, name);
+        }
+        foreach (var set in desired.Values.Where(set => !attached.TryGetValue(set.Name, out var info) || info.Fingerprint != set.Fingerprint))
+        {
+            if (inUse.Contains(set.Name))
+            {
+                deferred = true;
+                continue;
+            }
+            try
+            {
+                engine.AttachAdapterSet(set);
+                Log.AdapterSetAttached(logger, set.Name, set.Fingerprint);
+            }
+#pragma warning disable CA1031 // A bad file in the folder is reported on its set, never fatal to the worker.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                failures[set.Name] = ex.Message;
+                Log.AdapterSetRejected(logger, set.Name, ex.Message);
+            }
+        }
+        adapters.Publish(engine.AdapterSets, failures);
+        if (!deferred) adaptersApplied = version;
     }
 
     static BatchCandidate ToCandidate(WorkItem item) =>

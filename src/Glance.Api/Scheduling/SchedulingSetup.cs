@@ -12,6 +12,7 @@ internal static class SchedulingSetup
     {
         services.AddSingleton<IEngineFactory, TorchEngineFactory>();
         services.AddSingleton<ServerLifecycle>();
+        services.AddSingleton<Adapters.AdapterRegistry>();
         services.AddSingleton(provider => new RequestQueue(provider.GetRequiredService<IOptions<QueueOptions>>().Value.Capacity));
         services.AddSingleton<GenerationScheduler>();
         services.AddSingleton<ImageGeneration>();

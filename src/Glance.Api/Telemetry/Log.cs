@@ -52,4 +52,13 @@ internal static partial class Log
 
     [LoggerMessage(14, LogLevel.Warning, "Could not subscribe to cancel requests from other replicas; retrying in {RetrySeconds} s")]
     public static partial void CancelSubscriptionFailed(ILogger logger, double retrySeconds, Exception exception);
+
+    [LoggerMessage(17, LogLevel.Information, "Adapter set {Set} attached ({Fingerprint})")]
+    public static partial void AdapterSetAttached(ILogger logger, string set, string fingerprint);
+
+    [LoggerMessage(18, LogLevel.Information, "Adapter set {Set} detached (gone from the registry folder)")]
+    public static partial void AdapterSetDetached(ILogger logger, string set);
+
+    [LoggerMessage(19, LogLevel.Warning, "Adapter set {Set} not attached: {Reason}")]
+    public static partial void AdapterSetRejected(ILogger logger, string set, string reason);
 }

@@ -19,6 +19,7 @@ internal static class GenerateRequestValidation
         int? steps = GenerationRules.Steps(errors, "steps", request.Steps, mode, engine);
         double? guidance = GenerationRules.Guidance(errors, "guidance", request.Guidance, engine);
         long seed = GenerationRules.Seed(errors, "seed", request.Seed, count: 1);
-        return errors.IsEmpty ? new GenerationSpec(prompt!, negative, width, height, seed, mode, steps, guidance) : null;
+        string? adapters = GenerationRules.AdapterSet(errors, "adapters", request.Adapters);
+        return errors.IsEmpty ? new GenerationSpec(prompt!, negative, width, height, seed, mode, steps, guidance, adapters) : null;
     }
 }

@@ -71,6 +71,22 @@ internal static class GenerationRules
         return guidance;
     }
 
+    /// <summary>
+    /// The adapter set a request names, by its name's form only (whether it exists is the registry's answer: 404);
+    /// null for the default set.
+    /// </summary>
+    public static string? AdapterSet(FieldErrors errors, string field, string? name)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        if (name is null || name == AdapterSets.Default) return null;
+        if (!AdapterSets.IsValidName(name))
+        {
+            errors.Add(field, $"'{field}' is '{name}'; a set name matches {AdapterSets.NamePattern} (lower-case letters, digits, '-' and '_').");
+            return null;
+        }
+        return name;
+    }
+
     /// <summary>The seed to use for <paramref name="count"/> images (seed, seed+1, ...); drawn at random when omitted.</summary>
     public static long Seed(FieldErrors errors, string field, long? seed, int count)
     {

@@ -35,9 +35,10 @@ internal static class ImageGenerationRequestValidation
         int? steps = GenerationRules.Steps(errors, "steps", null, mode, engine);
         double? guidance = GenerationRules.Guidance(errors, "guidance", request.Guidance, engine);
         long seed = GenerationRules.Seed(errors, "seed", request.Seed, count);
+        string? adapters = GenerationRules.AdapterSet(errors, "adapters", request.Adapters);
         if (!errors.IsEmpty) return null;
         return [.. Enumerable.Range(0, count).Select(i =>
-            new GenerationSpec(prompt!, negative, width.Value, height.Value, seed + i, mode, steps, guidance))];
+            new GenerationSpec(prompt!, negative, width.Value, height.Value, seed + i, mode, steps, guidance, adapters))];
     }
 
     static (int? Width, int? Height) ParseSize(FieldErrors errors, string? size)

@@ -8,6 +8,7 @@ namespace Glance.Contracts.OpenAi;
 /// <param name="N">Number of images; image i uses seed + i.</param>
 /// <param name="Size">"WIDTHxHEIGHT", e.g. "1024x1024".</param>
 /// <param name="ResponseFormat">"b64_json" only; "url" is not offered.</param>
+/// <param name="Adapters">Glance's extension: the adapter set of Glance mode's phases; "default" when absent.</param>
 public sealed record ImageGenerationRequest(
     [property: JsonPropertyName("prompt")] string? Prompt,
     [property: JsonPropertyName("model")] string? Model = null,
@@ -18,4 +19,5 @@ public sealed record ImageGenerationRequest(
     [property: JsonPropertyName("seed")] long? Seed = null,
     [property: JsonPropertyName("negative_prompt")] string? NegativePrompt = null,
     [property: JsonPropertyName("mode")] string? Mode = null,
-    [property: JsonPropertyName("guidance")] double? Guidance = null);
+    [property: JsonPropertyName("guidance")] double? Guidance = null,
+    [property: JsonPropertyName("adapters")] string? Adapters = null);

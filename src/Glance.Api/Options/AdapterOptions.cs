@@ -1,0 +1,24 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Glance.Api.Options;
+
+/// <summary>
+/// Adapter sets served beside the configured default set: one folder per set under <see cref="Path"/> (a volume shared
+/// by every replica in Kubernetes), holding slow.safetensors and/or fast.safetensors. Every replica attaches what it
+/// finds there within <see cref="RescanSeconds"/> (a file watcher wakes it sooner), without restart.
+/// </summary>
+internal sealed class AdapterOptions
+{
+    public const string Section = "Glance:Adapters";
+
+    /// <summary>The registry folder; unset: only the default set (Glance:Model:Adapters) is served.</summary>
+    public string? Path { get; set; }
+
+    /// <summary>Seconds between full rescans of the folder (the watcher alone can miss events on network volumes).</summary>
+    [Range(1, 3600)]
+    public int RescanSeconds { get; set; } = 5;
+
+    /// <summary>The most sets attached at once (besides the default set); further sets are reported and skipped.</summary>
+    [Range(1, 10_000)]
+    public int MaxSets { get; set; } = 64;
+}
