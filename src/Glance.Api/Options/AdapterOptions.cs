@@ -18,6 +18,12 @@ internal sealed class AdapterOptions
     [Range(1, 3600)]
     public int RescanSeconds { get; set; } = 5;
 
+    /// <summary>The largest adapter file an upload may carry, in MiB (a rank-32 Qwen-Image LoRA on every block Linear is ~300 MiB in bfloat16).</summary>
+    [Range(1, 16_384)]
+    public int MaxFileMiB { get; set; } = 512;
+
+    public long MaxFileBytes => MaxFileMiB * (1L << 20);
+
     /// <summary>The most sets attached at once (besides the default set); further sets are reported and skipped.</summary>
     [Range(1, 10_000)]
     public int MaxSets { get; set; } = 64;

@@ -11,6 +11,12 @@ internal sealed class AuthOptions
     public IList<string> ApiKeys { get; } = [];
 
     /// <summary>
+    /// Keys that may also change the service's adapter sets (upload, delete, train); they are accepted everywhere an API
+    /// key is. With keys configured, writes with any other key answer 403.
+    /// </summary>
+    public IList<string> AdminKeys { get; } = [];
+
+    /// <summary>
     /// Paths served without a key; each also exempts the paths below it, except "/" which exempts only itself.
     /// Null (not configured) takes the playground, health, metrics and Swagger paths.
     /// </summary>

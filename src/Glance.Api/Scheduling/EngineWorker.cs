@@ -26,6 +26,7 @@ internal sealed class EngineWorker(
     IOptions<BatchingOptions> batching,
     IOptions<ShutdownOptions> shutdown,
     AdapterRegistry adapters,
+    EngineCommands commands,
     ILogger<EngineWorker> logger) : BackgroundService
 {
     static readonly TimeSpan IdleWait = TimeSpan.FromSeconds(1);
@@ -100,6 +101,7 @@ internal sealed class EngineWorker(
         }
         finally
         {
+            commands.FailPending("The engine is not running.");
             EndAll(queue.TakeAll(close: true), WorkOutcome.ShutDown, "The server stopped before the request was started.");
             lifecycle.Stopped();
             exited.TrySetResult();
@@ -143,6 +145,7 @@ internal sealed class EngineWorker(
         {
             queue.ResetWake();
             ReconcileAdapters(engine);
+            commands.RunPending(engine);
             DropCancelled();
             if (abandon)
             {

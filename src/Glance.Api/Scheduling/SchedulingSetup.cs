@@ -13,6 +13,8 @@ internal static class SchedulingSetup
         services.AddSingleton<IEngineFactory, TorchEngineFactory>();
         services.AddSingleton<ServerLifecycle>();
         services.AddSingleton<Adapters.AdapterRegistry>();
+        services.AddSingleton<EngineCommands>();
+        services.AddSingleton<Adapters.AdapterUploads>();
         services.AddSingleton(provider => new RequestQueue(provider.GetRequiredService<IOptions<QueueOptions>>().Value.Capacity));
         services.AddSingleton<GenerationScheduler>();
         services.AddSingleton<ImageGeneration>();

@@ -52,7 +52,8 @@ internal sealed class ApiKeyMiddleware(
         ? path.Value is "/" or "" or null
         : path.StartsWithSegments(exempt, StringComparison.OrdinalIgnoreCase));
 
-    static string? PresentedKey(HttpRequest request)
+    /// <summary>The key a request presented, if any.</summary>
+    public static string? PresentedKey(HttpRequest request)
     {
         string? header = request.Headers[ApiKeyHeader];
         if (!string.IsNullOrEmpty(header)) return header;

@@ -12,14 +12,26 @@ namespace Glance.Api.Security;
 internal sealed class ApiKeyValidator
 {
     readonly byte[][] keyHashes;
+    readonly byte[][] adminHashes;
 
     public ApiKeyValidator(IOptions<AuthOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        keyHashes = [.. options.Value.ApiKeys.Where(key => key.Length > 0).Select(Hash)];
+        adminHashes = [.. options.Value.AdminKeys.Where(key => key.Length > 0).Select(Hash)];
+        keyHashes = [.. options.Value.ApiKeys.Where(key => key.Length > 0).Select(Hash), .. adminHashes];
     }
 
     public bool IsEnabled => keyHashes.Length > 0;
+
+    /// <summary>Whether a presented key is an admin key (constant time over the admin keys).</summary>
+    public bool IsAdmin(string presented)
+    {
+        ArgumentNullException.ThrowIfNull(presented);
+        byte[] hash = Hash(presented);
+        bool admin = false;
+        foreach (byte[] key in adminHashes) admin |= CryptographicOperations.FixedTimeEquals(hash, key);
+        return admin;
+    }
 
     /// <summary>The index of the matching key (a partition name that does not reveal the key), or -1.</summary>
     public int Match(string presented)

@@ -7,16 +7,21 @@ using Microsoft.Extensions.Options;
 namespace Glance.Api.Security;
 
 /// <summary>
-/// Refuses bodies over <see cref="RequestOptions.MaxBodyBytes"/> with 413: at once when Content-Length says so,
-/// otherwise the server stops reading at the limit (and the exception handler answers 413).
+/// Refuses bodies over <see cref="RequestOptions.MaxBodyBytes"/> (adapter uploads: two files of
+/// <see cref="AdapterOptions.MaxFileMiB"/>) with 413: at once when Content-Length says so, otherwise the server stops
+/// reading at the limit (and the exception handler answers 413).
 /// </summary>
-internal sealed class RequestBodyLimitMiddleware(RequestDelegate next, IOptions<RequestOptions> options, IProblemDetailsService problems)
+internal sealed class RequestBodyLimitMiddleware(
+    RequestDelegate next, IOptions<RequestOptions> options, IOptions<AdapterOptions> adapters, IProblemDetailsService problems)
 {
-    readonly long limit = options.Value.MaxBodyBytes;
+    readonly long requestLimit = options.Value.MaxBodyBytes;
+    readonly long uploadLimit = 2 * adapters.Value.MaxFileBytes + (1L << 20);
 
     public async Task InvokeAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        bool upload = HttpMethods.IsPut(context.Request.Method) && context.Request.Path.StartsWithSegments("/v1/adapters", StringComparison.OrdinalIgnoreCase);
+        long limit = upload ? uploadLimit : requestLimit;
         if (context.Request.ContentLength > limit)
         {
             ProblemKind kind = ProblemKind.PayloadTooLarge;

@@ -129,23 +129,33 @@ public sealed class TorchGlanceEngine : IGlanceEngine
     /// </summary>
     public void AttachAdapterSet(AdapterSetFiles files)
     {
+        var phases = CheckAdapterSetFiles(files);
+        DetachAdapterSet(files.Name);
+        foreach (var (phase, path) in phases) Model.AttachAdapter(Serving.AdapterSets.AdapterName(files.Name, phase), path);
+        _sets[files.Name] = files;
+    }
+
+    public void CheckAdapterSet(AdapterSetFiles files) => CheckAdapterSetFiles(files);
+
+    /// <summary>Attaches each file under a scratch name and detaches it again: the checks of a real attach, nothing kept.</summary>
+    (string Phase, string Path)[] CheckAdapterSetFiles(AdapterSetFiles files)
+    {
         ArgumentNullException.ThrowIfNull(files);
         if (!Serving.AdapterSets.IsValidName(files.Name) || files.Name == Serving.AdapterSets.Default)
             throw new ArgumentException($"'{files.Name}' cannot name an added adapter set; expected {Serving.AdapterSets.NamePattern}, not '{Serving.AdapterSets.Default}'.", nameof(files));
-        var phases = new[] { (PlanBuilder.SlowPhase, files.SlowPath), (PlanBuilder.FastPhase, files.FastPath) }.Where(p => p.Item2 is not null).ToArray();
+        (string Phase, string Path)[] phases = [.. new[] { (PlanBuilder.SlowPhase, files.SlowPath), (PlanBuilder.FastPhase, files.FastPath) }
+            .Where(p => p.Item2 is not null).Select(p => (p.Item1, p.Item2!))];
         if (phases.Length == 0) throw new ArgumentException($"Adapter set '{files.Name}' has neither a slow nor a fast file.", nameof(files));
         const string scratch = "~check";
         try
         {
-            foreach (var (phase, path) in phases) Model.AttachAdapter(Serving.AdapterSets.AdapterName(scratch, phase), path!);
+            foreach (var (phase, path) in phases) Model.AttachAdapter(Serving.AdapterSets.AdapterName(scratch, phase), path);
         }
         finally
         {
             foreach (var (phase, _) in phases) Model.DetachAdapter(Serving.AdapterSets.AdapterName(scratch, phase));
         }
-        DetachAdapterSet(files.Name);
-        foreach (var (phase, path) in phases) Model.AttachAdapter(Serving.AdapterSets.AdapterName(files.Name, phase), path!);
-        _sets[files.Name] = files;
+        return phases;
     }
 
     public bool DetachAdapterSet(string name)

@@ -34,6 +34,12 @@ public interface IGlanceEngine : IDisposable
     /// </summary>
     void AttachAdapterSet(AdapterSetFiles files) => throw new NotSupportedException("This engine does not take adapter sets.");
 
+    /// <summary>
+    /// Checks that a set's files would attach (every key on a module of the right shape) without attaching them; throws
+    /// naming the key and the problem otherwise.
+    /// </summary>
+    void CheckAdapterSet(AdapterSetFiles files) => throw new NotSupportedException("This engine does not take adapter sets.");
+
     /// <summary>Detaches a set (its requests must have finished); false when it was not attached.</summary>
     bool DetachAdapterSet(string name) => false;
 

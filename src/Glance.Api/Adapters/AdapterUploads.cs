@@ -1,0 +1,92 @@
+using Glance.Api.Scheduling;
+using Glance.Engine.Serving;
+
+namespace Glance.Api.Adapters;
+
+/// <summary>
+/// Stores uploaded or deleted sets in the registry folder: files land in a dot-folder (which scans ignore), pass the
+/// structural checks and the model's own (on the engine thread, as a real attach would), and only then take the set's
+/// name by a rename, so no replica ever sees half a set and a rejected upload leaves nothing behind.
+/// </summary>
+internal sealed class AdapterUploads(AdapterRegistry registry, EngineCommands commands)
+{
+    public static readonly TimeSpan AttachWait = TimeSpan.FromSeconds(30);
+
+    /// <summary>What a write ended in: the set now served, or a problem to report (status, detail).</summary>
+    public sealed record Outcome(AdapterSetInfo? Set, int Status, string? Problem);
+
+    /// <param name="files">"slow" and/or "fast" to a stream of the file's bytes, each already within the size limit.</param>
+    public async Task<Outcome> StoreAsync(string name, IReadOnlyDictionary<string, Stream> files, CancellationToken cancellationToken)
+    {
+        string root = registry.Root ?? throw new InvalidOperationException("No registry folder is configured.");
+        string staging = Path.Combine(root, $".upload-{name}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(staging);
+        try
+        {
+            foreach (var (phase, content) in files)
+            {
+                string path = Path.Combine(staging, phase + ".safetensors");
+                var target = File.Create(path);
+                await using (target.ConfigureAwait(false)) await content.CopyToAsync(target, cancellationToken).ConfigureAwait(false);
+                if (AdapterFileCheck.Problem(path, phase) is { } problem) return new Outcome(null, StatusCodes.Status422UnprocessableEntity, problem);
+            }
+            var check = new AdapterSetFiles(name, PathOf(staging, "slow", files), PathOf(staging, "fast", files), "upload");
+            try
+            {
+                await commands.RunAsync(engine =>
+                {
+                    engine.CheckAdapterSet(check);
+                    return true;
+                }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException or InvalidDataException)
+            {
+                return new Outcome(null, StatusCodes.Status422UnprocessableEntity, e.Message);
+            }
+
+            string final = Path.Combine(root, name);
+            string? previous = Directory.Exists(final) ? Path.Combine(root, $".replaced-{name}-{Guid.NewGuid():N}") : null;
+            if (previous is not null) Directory.Move(final, previous);
+            Directory.Move(staging, final);
+            if (previous is not null) Directory.Delete(previous, recursive: true);
+            registry.Rescan();
+            string fingerprint = registry.Desired.FirstOrDefault(set => set.Name == name)?.Fingerprint ?? "";
+            var served = await WaitAsync(() => registry.Find(name) is { } set && set.Fingerprint == fingerprint ? set : null, cancellationToken).ConfigureAwait(false);
+            return served is not null ? new Outcome(served, StatusCodes.Status201Created, null)
+                : new Outcome(null, StatusCodes.Status503ServiceUnavailable,
+                    registry.Failures.TryGetValue(name, out string? reason) ? reason : $"The set was stored but not attached within {AttachWait.TotalSeconds:F0} s; it will be served once the engine attaches it.");
+        }
+        finally
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    /// <summary>Removes a set's folder; every replica detaches it once its running requests finish. False when there was none.</summary>
+    public async Task<bool> DeleteAsync(string name, CancellationToken cancellationToken)
+    {
+        string root = registry.Root ?? throw new InvalidOperationException("No registry folder is configured.");
+        string folder = Path.Combine(root, name);
+        if (!Directory.Exists(folder)) return false;
+        string removing = Path.Combine(root, $".deleted-{name}-{Guid.NewGuid():N}");
+        Directory.Move(folder, removing);
+        Directory.Delete(removing, recursive: true);
+        registry.Rescan();
+        await WaitAsync(() => registry.Find(name) is null ? "" : null, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    static string? PathOf(string folder, string phase, IReadOnlyDictionary<string, Stream> files) =>
+        files.ContainsKey(phase) ? Path.Combine(folder, phase + ".safetensors") : null;
+
+    static async Task<T?> WaitAsync<T>(Func<T?> probe, CancellationToken cancellationToken) where T : class
+    {
+        var deadline = DateTime.UtcNow + AttachWait;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (probe() is { } found) return found;
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+        return probe();
+    }
+}
