@@ -211,6 +211,13 @@ function validateRules(label, objects, overlay, metricNames) {
     c(modelsMount?.readOnly === true, "gpu overlay: the weights are mounted read-only");
     c(typeof env.Glance__Model__Path === "string" && modelsMount && env.Glance__Model__Path.startsWith(modelsMount.mountPath),
       `gpu overlay: Glance__Model__Path (${env.Glance__Model__Path}) lies on the weights volume`);
+    const adaptersMount = (app.volumeMounts ?? []).find((m) => typeof env.Glance__Adapters__Path === "string" && env.Glance__Adapters__Path.startsWith(m.mountPath));
+    const adaptersVolume = (podSpec.volumes ?? []).find((v) => v.name === adaptersMount?.name);
+    const adaptersClaim = adaptersVolume?.persistentVolumeClaim && named(objects, "PersistentVolumeClaim", adaptersVolume.persistentVolumeClaim.claimName);
+    c(adaptersMount !== undefined && adaptersMount.readOnly !== true,
+      `gpu overlay: Glance__Adapters__Path (${env.Glance__Adapters__Path}) lies on a writable mounted volume`);
+    c(adaptersClaim && (adaptersClaim.spec?.accessModes ?? []).includes("ReadWriteMany"),
+      "gpu overlay: the adapter sets volume is a ReadWriteMany PVC shared by every replica");
   } else {
     fail(`${label}  rule    unknown overlay '${overlay}' (expected cpu or gpu)`);
   }
