@@ -2,13 +2,14 @@ using System.Diagnostics;
 using System.Globalization;
 using Glance.Engine.Checkpoints;
 using Glance.Engine.Models.Flux;
+using Glance.Engine.Models.Qwen;
 using Glance.Engine.Pipeline;
 using Glance.Engine.Runtime;
 
 namespace Glance.Cli.Benchmarks;
 
 /// <summary>
-/// `glance bench load`: per component of a FLUX.1 snapshot, seconds, GB read, GB/s and the peak resident memory during that
+/// `glance bench load`: per component of a FLUX.1 or Qwen-Image snapshot, seconds, GB read, GB/s and the peak resident memory during that
 /// component's load; the disk's sequential read rate on the same files in the same run; and, over load/dispose cycles, the
 /// resident memory after each dispose (release of memory).
 /// </summary>
@@ -19,7 +20,6 @@ public sealed class LoadBenchmark(string folder, EngineOptions options, TextWrit
 
     public void Run(int cycles)
     {
-        var snapshot = FluxSnapshot.Open(folder);
         var files = Directory.GetFiles(folder, "*.safetensors", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
         long fileBytes = files.Sum(f => new FileInfo(f).Length);
         output.WriteLine($"snapshot {folder}: {files.Length} safetensors files, {fileBytes / GB:F2} GB; device {options.Device}, dtype {options.DType}; {Environment.ProcessorCount} CPUs");
@@ -39,7 +39,7 @@ public sealed class LoadBenchmark(string folder, EngineOptions options, TextWrit
         output.WriteLine($"{"component",-12} {"seconds",8} {"GB read",8} {"GB/s",7} {"peak RSS GB",12} {"RSS after GB",13}");
         long totalBytes = 0;
         var total = Stopwatch.StartNew();
-        using (var model = FluxSnapshotLoading.Load(snapshot, options, (component, weights, step) =>
+        using (var model = LoadFamily((component, weights, step) =>
         {
             long bytes = weights is null ? 0 : CheckpointFiles.Resolve(weights).Sum(s => new FileInfo(s.File).Length);
             bool reset = ProcessMemory.ResetPeak();
@@ -64,7 +64,7 @@ public sealed class LoadBenchmark(string folder, EngineOptions options, TextWrit
         for (int cycle = 1; cycle <= cycles; cycle++)
         {
             var watch = Stopwatch.StartNew();
-            using (FluxSnapshotLoading.Load(snapshot, options)) { }
+            using (ModelLoader.Load(folder, options)) { }
             Settle();
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"cycle {cycle}: load+dispose {watch.Elapsed.TotalSeconds:F2} s, RSS after dispose {ProcessMemory.Resident() / GB:F3} GB"));
@@ -84,10 +84,25 @@ public sealed class LoadBenchmark(string folder, EngineOptions options, TextWrit
         return total;
     }
 
-    static long ModelBytes(GlanceModel model)
+    /// <summary>
+    /// The snapshot's family loader, the one <see cref="ModelLoader"/> calls for this folder, with the per-component step
+    /// (ModelLoader itself takes none).
+    /// </summary>
+    DiffusionModel LoadFamily(FluxSnapshotLoading.LoadStep step) =>
+        SnapshotFolder.PipelineClassOf(folder) == QwenImageSnapshot.PipelineClass
+            ? QwenImageLoading.Load(QwenImageSnapshot.Open(folder), options, step)
+            : FluxSnapshotLoading.Load(FluxSnapshot.Open(folder), options, step);
+
+    static long ModelBytes(DiffusionModel model)
     {
+        TorchSharp.torch.nn.Module?[] modules = model switch
+        {
+            GlanceModel glance => [glance.Transformer, glance.Autoencoder, glance.TextEncoder, glance.PooledTextEncoder],
+            QwenImageModel qwen => [qwen.Transformer, qwen.Autoencoder, qwen.TextEncoder],
+            _ => throw new NotSupportedException($"bench load has no component list for {model.GetType().Name}."),
+        };
         long bytes = 0;
-        foreach (var module in new TorchSharp.torch.nn.Module?[] { model.Transformer, model.Autoencoder, model.TextEncoder, model.PooledTextEncoder })
+        foreach (var module in modules)
         {
             if (module is null) continue;
             foreach (var (_, tensor) in module.state_dict()) bytes += tensor.numel() * tensor.element_size();

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using Glance.Engine.Checkpoints;
 using Glance.Engine.Models;
 using Glance.Engine.Models.Clip;
@@ -45,7 +43,7 @@ public static class SyntheticSnapshotWriter
         SyntheticTokenizerFiles.WriteT5(Path.Combine(root, "tokenizer_2"));
 
         long total = 0;
-        var random = new SplitMix(seed);
+        var random = new SplitMixBFloat16(seed);
         void Part(string folder, string name, List<TensorSpec> specs, int shards)
         {
             long bytes = specs.Sum(s => s.ByteCount);
@@ -87,27 +85,4 @@ public static class SyntheticSnapshotWriter
 
     static List<TensorSpec> Specs(IReadOnlyDictionary<string, Tensor> state) =>
         [.. state.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new TensorSpec(kv.Key, ScalarType.BFloat16, kv.Value.shape))];
-
-    /// <summary>SplitMix64: fast, seeded, and enough for weights that only need to be loaded.</summary>
-    sealed class SplitMix(ulong state)
-    {
-        ulong _state = state;
-
-        ulong Next()
-        {
-            ulong z = _state += 0x9E3779B97F4A7C15UL;
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-            return z ^ (z >> 31);
-        }
-
-        /// <summary>Random signs and mantissas with a fixed exponent: finite bfloat16 values of magnitude 2^-7 to 2^-6.</summary>
-        public void FillBFloat16(Span<byte> destination)
-        {
-            var words = MemoryMarshal.Cast<byte, ulong>(destination);
-            for (int i = 0; i < words.Length; i++) words[i] = (Next() & 0x807F_807F_807F_807FUL) | 0x3C00_3C00_3C00_3C00UL;
-            for (int i = words.Length * 8; i + 1 < destination.Length; i += 2)
-                BinaryPrimitives.WriteUInt16LittleEndian(destination[i..], (ushort)((Next() & 0x807F) | 0x3C00));
-        }
-    }
 }
