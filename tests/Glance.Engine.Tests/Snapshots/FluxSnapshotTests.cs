@@ -3,6 +3,7 @@ using Glance.Engine.Pipeline;
 using Glance.Engine.Runtime;
 using Glance.Engine.Serving;
 using static TorchSharp.torch;
+using static Glance.Engine.Tests.Snapshots.SnapshotAssertions;
 
 namespace Glance.Engine.Tests.Snapshots;
 
@@ -18,15 +19,6 @@ public sealed class FluxSnapshotTests : IDisposable
     }
 
     string Folder(string name) => Path.Combine(_root, name);
-
-    static void AssertSameWeights(nn.Module expected, nn.Module actual)
-    {
-        var want = expected.state_dict();
-        var got = actual.state_dict();
-        Assert.Equal(want.Keys.Order(StringComparer.Ordinal), got.Keys.Order(StringComparer.Ordinal));
-        foreach (var (key, tensor) in want)
-            Assert.True(tensor.to(ScalarType.Float32).eq(got[key].to(ScalarType.Float32)).all().item<bool>(), $"'{key}' differs after loading");
-    }
 
     [Theory]
     [InlineData(FluxVariant.Dev, FluxWeightsLayout.Diffusers)]

@@ -5,6 +5,7 @@ using Glance.Engine.Checkpoints;
 using Glance.Engine.Tests.Reference;
 using TorchSharp;
 using static TorchSharp.torch;
+using static Glance.Engine.Tests.Snapshots.SnapshotAssertions;
 
 namespace Glance.Engine.Tests.Snapshots;
 
@@ -44,35 +45,12 @@ public sealed class QwenImageCommandTests : IClassFixture<QwenImageCommandTests.
         }
     }
 
-    static string Run(Command command, params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        int exit = command.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
-        Assert.True(exit == 0, $"exit {exit}: {error}");
-        return output.ToString();
-    }
-
-    static Dictionary<string, Tensor> ReadAll(string weights) =>
-        CheckpointFiles.Resolve(weights).SelectMany(shard => SafetensorsFile.Read(shard.File).Tensors).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-
     Dictionary<string, Tensor> RunComponent(string component, Dictionary<string, Tensor> inputs)
     {
         string input = _snapshot.File(component + "-in.safetensors"), output = _snapshot.File(component + "-out.safetensors");
         SafetensorsFile.Write(input, [.. inputs]);
         Run(RunComponentCommand.Create(), "--model", _snapshot.Folder, "--component", component, "--inputs", input, "--out", output, "--device", "cpu", "--dtype", "float32");
         return SafetensorsFile.Read(output).Tensors.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-    }
-
-    static double[] Values(Tensor t) => t.to(ScalarType.Float64).contiguous().data<double>().ToArray();
-
-    static void AssertClose(IEnumerable<double> expected, double[] actual, double tolerance)
-    {
-        var want = expected.ToArray();
-        Assert.Equal(want.Length, actual.Length);
-        double scale = Math.Max(1e-6, want.Max(Math.Abs));
-        double worst = want.Zip(actual, (a, b) => Math.Abs(a - b)).Max() / scale;
-        Assert.True(worst < tolerance, $"largest relative difference {worst:E2} (tolerance {tolerance:E0})");
     }
 
     [Fact]

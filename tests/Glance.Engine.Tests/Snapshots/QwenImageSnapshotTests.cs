@@ -6,6 +6,7 @@ using Glance.Engine.Serving;
 using Glance.Engine.Text;
 using TorchSharp;
 using static TorchSharp.torch;
+using static Glance.Engine.Tests.Snapshots.SnapshotAssertions;
 
 namespace Glance.Engine.Tests.Snapshots;
 
@@ -21,15 +22,6 @@ public sealed class QwenImageSnapshotTests : IDisposable
     }
 
     string Folder(string name) => Path.Combine(_root, name);
-
-    static void AssertSameWeights(nn.Module expected, nn.Module actual)
-    {
-        var want = expected.state_dict();
-        var got = actual.state_dict();
-        Assert.Equal(want.Keys.Order(StringComparer.Ordinal), got.Keys.Order(StringComparer.Ordinal));
-        foreach (var (key, tensor) in want)
-            Assert.True(tensor.to(ScalarType.Float32).eq(got[key].to(ScalarType.Float32)).all().item<bool>(), $"'{key}' differs after loading");
-    }
 
     static QwenImageModel Load(string folder, EngineOptions? options = null) =>
         Assert.IsType<QwenImageModel>(ModelLoader.Load(folder, options ?? Cpu));

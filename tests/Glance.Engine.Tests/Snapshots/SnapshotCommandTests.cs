@@ -6,6 +6,7 @@ using Glance.Engine.Models.Flux;
 using Glance.Engine.Tests.Reference;
 using TorchSharp;
 using static TorchSharp.torch;
+using static Glance.Engine.Tests.Snapshots.SnapshotAssertions;
 
 namespace Glance.Engine.Tests.Snapshots;
 
@@ -52,36 +53,12 @@ public sealed class SnapshotCommandTests : IClassFixture<SnapshotCommandTests.Sn
         }
     }
 
-    static string Run(Command command, params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        int exit = command.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
-        Assert.True(exit == 0, $"exit {exit}: {error}");
-        return output.ToString();
-    }
-
-    static Dictionary<string, Tensor> ReadAll(string weights) =>
-        CheckpointFiles.Resolve(weights).SelectMany(shard => SafetensorsFile.Read(shard.File).Tensors).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-
     Dictionary<string, Tensor> RunComponent(string component, Dictionary<string, Tensor> inputs)
     {
         string input = _snapshots.File(component + "-in.safetensors"), output = _snapshots.File(component + "-out.safetensors");
         SafetensorsFile.Write(input, [.. inputs]);
         Run(RunComponentCommand.Create(), "--model", _snapshots.Diffusers, "--component", component, "--inputs", input, "--out", output, "--device", "cpu", "--dtype", "float32");
         return SafetensorsFile.Read(output).Tensors.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-    }
-
-    static double[] Values(Tensor t) => t.to(ScalarType.Float64).contiguous().data<double>().ToArray();
-
-    /// <summary>Largest difference, relative to the largest reference magnitude (float32 against float64 over a few layers).</summary>
-    static void AssertClose(IEnumerable<double> expected, double[] actual, double tolerance)
-    {
-        var want = expected.ToArray();
-        Assert.Equal(want.Length, actual.Length);
-        double scale = Math.Max(1e-6, want.Max(Math.Abs));
-        double worst = want.Zip(actual, (a, b) => Math.Abs(a - b)).Max() / scale;
-        Assert.True(worst < tolerance, $"largest relative difference {worst:E2} (tolerance {tolerance:E0})");
     }
 
     [Fact]

@@ -52,16 +52,7 @@ public sealed record FluxConfig(
         if (HiddenSize % NumHeads != 0)
             throw new ArgumentException($"HiddenSize {HiddenSize} is not divisible by NumHeads {NumHeads}; expected a multiple of {NumHeads}.");
         if (!(Theta > 0)) throw new ArgumentException($"Theta is {Theta}; expected a positive RoPE base.");
-        if (AxesDim is null || AxesDim.Length == 0)
-            throw new ArgumentException("AxesDim is empty; expected one RoPE size per position axis (e.g. [16, 56, 56]).");
-        for (int i = 0; i < AxesDim.Length; i++)
-        {
-            if (AxesDim[i] <= 0 || AxesDim[i] % 2 != 0)
-                throw new ArgumentException($"AxesDim[{i}] is {AxesDim[i]}; expected a positive even number (RoPE rotates pairs).");
-        }
-        int axesSum = AxesDim.Sum();
-        if (axesSum != HeadDim)
-            throw new ArgumentException($"AxesDim [{string.Join(", ", AxesDim)}] adds up to {axesSum}; expected the head size HiddenSize / NumHeads = {HeadDim}.");
+        RopeAxes.Check(AxesDim, nameof(AxesDim), HeadDim, "the head size HiddenSize / NumHeads");
         return this;
     }
 

@@ -54,14 +54,7 @@ public sealed record QwenImageConfig(
         // QwenEmbedRope has exactly three axes: frame, row, column.
         if (AxesDimsRope is null || AxesDimsRope.Length != 3)
             throw new ArgumentException($"AxesDimsRope has {AxesDimsRope?.Length ?? 0} entries; expected 3 (frame, row, column), e.g. [16, 56, 56].");
-        for (int i = 0; i < AxesDimsRope.Length; i++)
-        {
-            if (AxesDimsRope[i] <= 0 || AxesDimsRope[i] % 2 != 0)
-                throw new ArgumentException($"AxesDimsRope[{i}] is {AxesDimsRope[i]}; expected a positive even number (RoPE rotates pairs).");
-        }
-        int axesSum = AxesDimsRope.Sum();
-        if (axesSum != AttentionHeadDim)
-            throw new ArgumentException($"AxesDimsRope [{string.Join(", ", AxesDimsRope)}] adds up to {axesSum}; expected AttentionHeadDim = {AttentionHeadDim}.");
+        RopeAxes.Check(AxesDimsRope, nameof(AxesDimsRope), AttentionHeadDim, nameof(AttentionHeadDim));
         return this;
     }
 
