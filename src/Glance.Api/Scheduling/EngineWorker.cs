@@ -372,8 +372,8 @@ internal sealed class EngineWorker(
         // Counted before the answer is published: a client that reads /metrics right after its response must find
         // its own request there.
         IReadOnlyDictionary<string, double> timings = item.Timings.ToMilliseconds();
-        metrics.Finished(result.Outcome, timings);
         TimeSpan total = Stopwatch.GetElapsedTime(item.Timings.EnqueuedAt);
+        metrics.Finished(result.Outcome, timings, item.Spec.AdapterSetName, total);
         if (result.Outcome == WorkOutcome.Completed) scheduler.RecordLatency(total);
         Log.RequestEnded(logger, item.RequestId, result.Outcome, total.TotalMilliseconds);
         item.Complete(result);

@@ -6,7 +6,8 @@ namespace Glance.Api.Telemetry;
 
 /// <summary>
 /// The server's instruments on the "Glance.Server" meter. Prometheus names: glance_phase_duration_seconds{phase},
-/// glance_engine_call_duration_seconds{operation}, glance_batch_size, glance_requests_total{outcome},
+/// glance_engine_call_duration_seconds{operation}, glance_batch_size, glance_requests_total{outcome, adapters},
+/// glance_request_duration_seconds{adapters} (completed requests, queue to PNG),
 /// glance_queue_depth, glance_running_requests, glance_prompt_cache_hits_total, glance_prompt_cache_misses_total (once the
 /// engine has loaded, when it has a prompt cache).
 /// </summary>
@@ -21,6 +22,7 @@ internal sealed class ServerMetrics
     readonly Histogram<double> engineCallDuration;
     readonly Histogram<int> batchSize;
     readonly Counter<long> requests;
+    readonly Histogram<double> requestDuration;
     int running;
     PromptCacheCounters? promptCache;
 
@@ -38,7 +40,10 @@ internal sealed class ServerMetrics
         batchSize = meter.CreateHistogram(
             "glance.batch.size", "{request}", "Requests in one engine step.",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchBuckets });
-        requests = meter.CreateCounter<long>("glance.requests", "{request}", "Image requests by how they ended.");
+        requests = meter.CreateCounter<long>("glance.requests", "{request}", "Image requests by how they ended and the adapter set they used.");
+        requestDuration = meter.CreateHistogram(
+            "glance.request.duration", "s", "Time from queueing to the PNG of completed requests, by adapter set.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
         meter.CreateObservableGauge("glance.queue.depth", () => queue.Count, "{request}", "Requests waiting for the engine.");
         meter.CreateObservableGauge("glance.running.requests", () => Volatile.Read(ref running), "{request}", "Requests started in the engine.");
         meter.CreateObservableCounter("glance.prompt_cache.hits", () => PromptCacheCount(c => c.Hits), "{prompt}",
@@ -60,11 +65,14 @@ internal sealed class ServerMetrics
 
     public void Running(int count) => Volatile.Write(ref running, count);
 
-    public void Finished(WorkOutcome outcome, IReadOnlyDictionary<string, double> timingsMs)
+    /// <param name="adapterSet">The set the request used; its cardinality is bounded by Glance:Adapters:MaxSets.</param>
+    public void Finished(WorkOutcome outcome, IReadOnlyDictionary<string, double> timingsMs, string adapterSet, TimeSpan total)
     {
         ArgumentNullException.ThrowIfNull(timingsMs);
-        requests.Add(1, new KeyValuePair<string, object?>("outcome", OutcomeName(outcome)));
+        var set = new KeyValuePair<string, object?>("adapters", adapterSet);
+        requests.Add(1, new KeyValuePair<string, object?>("outcome", OutcomeName(outcome)), set);
         if (outcome != WorkOutcome.Completed) return;
+        requestDuration.Record(total.TotalSeconds, set);
         foreach ((string stage, double ms) in timingsMs)
         {
             if (stage == RequestTimings.Total) continue;
