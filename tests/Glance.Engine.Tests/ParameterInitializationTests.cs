@@ -67,6 +67,11 @@ public sealed class ParameterInitializationTests : IDisposable
             using var want = nn.functional.linear(bf16Input, linear.weight, linear.bias);
             using var got = linear.forward(bf16Input);
             Assert.True(want.equal(got).all().item<bool>());
+            using (no_grad()) embedding.weight!.copy_(linspace(-2, 2, 40).reshape(10, 4));
+            using var ids = tensor(new long[] { 9, 0, 4, 9 }).reshape(2, 2);
+            using var rows = embedding.forward(ids);
+            using var wantRows = embedding.weight!.index_select(0, ids.flatten()).reshape(2, 2, 4);
+            Assert.True(rows.equal(wantRows).all().item<bool>());
             using var convOut = conv.forward(ones(1, 3, 7, 7));
             Assert.Equal([1L, 4L, 3L, 3L], convOut.shape);
             Assert.Equal([5L, 6L], lora.weight.shape);

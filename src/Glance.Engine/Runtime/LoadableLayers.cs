@@ -5,8 +5,9 @@ namespace Glance.Engine.Runtime;
 
 /// <summary>
 /// TorchSharp's Linear, Embedding and Conv2d, built so that they honour <see cref="ParameterInitialization.Skip"/>:
-/// their constructors always draw random weights, so inside the scope the layer is built on the meta device (no memory,
-/// no draw) and given uninitialised parameters of the same shapes in the target dtype and device. The layer type, its
+/// their constructors always draw random weights, so inside the scope the layer is built where the draw costs nothing
+/// (the meta device; a one-row table for Embedding) and given uninitialised parameters of the full shapes in the target
+/// dtype and device. The layer type, its
 /// state-dict keys (weight, bias) and its forward are TorchSharp's own; outside the scope this is the plain constructor.
 /// </summary>
 public static class LoadableLayers
@@ -23,8 +24,10 @@ public static class LoadableLayers
     public static Embedding Embedding(long count, long dimension, Device? device, ScalarType? dtype)
     {
         if (!ParameterInitialization.IsSkipped) return nn.Embedding(count, dimension, device: device, dtype: dtype);
-        var layer = nn.Embedding(count, dimension, device: META, dtype: dtype);
-        layer.weight = Uninitialised(layer.weight!, device, dtype);
+        // TorchSharp's Embedding draws its table in float32 on the CPU whatever the device (8 s for T5's 32128 x 4096,
+        // on the meta device too), so a one-row layer is built and given the whole table: its forward reads only the weight.
+        var layer = nn.Embedding(1, dimension, device: device, dtype: dtype);
+        layer.weight = new Parameter(empty([count, dimension], dtype: dtype, device: device));
         return layer;
     }
 
