@@ -18,20 +18,25 @@ public sealed class ParameterInitializationTests : IDisposable
     }
 
     [Fact]
-    public void OutsideTheScopeLoadableLayersDrawExactlyTorchSharpsInitialisation()
+    public void OutsideTheScopeLoadableLayersDrawTorchNnsInitialisation()
     {
-        random.manual_seed(7);
-        using var expected = nn.Linear(6, 5, hasBias: true, dtype: ScalarType.Float32);
-        random.manual_seed(7);
-        using var actual = LoadableLayers.Linear(6, 5, hasBias: true, device: null, dtype: ScalarType.Float32);
-        Assert.True(expected.weight.equal(actual.weight).all().item<bool>());
-        Assert.True(expected.bias!.equal(actual.bias!).all().item<bool>());
+        // torch.nn's draws (the global generator is shared with parallel tests, so its bounds are checked, not its values):
+        // Linear and Conv2d uniform within 1/sqrt(fan_in), Embedding standard normal.
+        using var linear = LoadableLayers.Linear(64, 32, hasBias: true, device: null, dtype: ScalarType.Float32);
+        AssertDrawnWithin(linear.weight, 1 / Math.Sqrt(64));
+        AssertDrawnWithin(linear.bias!, 1 / Math.Sqrt(64));
+        using var conv = LoadableLayers.Conv2d(8, 16, 3, device: null, dtype: ScalarType.Float32, padding: 1);
+        AssertDrawnWithin(conv.weight, 1 / Math.Sqrt(8 * 3 * 3));
+        using var embedding = LoadableLayers.Embedding(100, 16, device: null, dtype: ScalarType.Float32);
+        Assert.InRange(embedding.weight!.std().item<float>(), 0.8f, 1.2f);
+        using var lora = new LoraLinear(64, 32, hasBias: true, ScalarType.Float32, CPU);
+        AssertDrawnWithin(lora.weight, 1 / Math.Sqrt(64));
+    }
 
-        random.manual_seed(8);
-        using var expectedConv = nn.Conv2d(3, 4, 3, padding: 1, dtype: ScalarType.Float32);
-        random.manual_seed(8);
-        using var actualConv = LoadableLayers.Conv2d(3, 4, 3, device: null, dtype: ScalarType.Float32, padding: 1);
-        Assert.True(expectedConv.weight.equal(actualConv.weight).all().item<bool>());
+    static void AssertDrawnWithin(Tensor drawn, double bound)
+    {
+        Assert.True(drawn.abs().max().item<float>() <= bound + 1e-6, $"a value exceeds the bound {bound}");
+        Assert.True(drawn.std().item<float>() > bound / 4, "the values are (nearly) constant: not drawn");
     }
 
     [Fact]
@@ -82,21 +87,17 @@ public sealed class ParameterInitializationTests : IDisposable
     [Fact]
     public void CreateStillInitialisesAndLoadGivesExactlyTheSavedWeights()
     {
-        var tokenizer = WordTokenizer.Build(["a red circle"]);
-        using (var created = GlanceModel.Create(GlanceModelPresets.Tiny, tokenizer, CPU, ScalarType.Float32, seed: 1))
+        using var created = GlanceModel.Create(GlanceModelPresets.Tiny, WordTokenizer.Build(["a red circle"]), CPU, ScalarType.Float32, seed: 1);
+        foreach (var (key, tensor) in created.Transformer.named_parameters())
         {
-            foreach (var (key, tensor) in created.Transformer.named_parameters())
-            {
-                if (tensor.numel() < 16 || key.EndsWith("scale", StringComparison.Ordinal) || key.EndsWith("bias", StringComparison.Ordinal)) continue;
-                Assert.True(tensor.isfinite().all().item<bool>(), $"{key} is not finite after Create");
-                Assert.True(tensor.std().item<float>() > 0, $"{key} is constant after Create: not initialised");
-            }
-            created.Save(_folder);
+            if (tensor.numel() < 16 || key.EndsWith("scale", StringComparison.Ordinal) || key.EndsWith("bias", StringComparison.Ordinal)) continue;
+            Assert.True(tensor.isfinite().all().item<bool>(), $"{key} is not finite after Create");
+            Assert.True(tensor.std().item<float>() > 0, $"{key} is constant after Create: not initialised");
         }
+        created.Save(_folder);
 
-        using var saved = GlanceModel.Create(GlanceModelPresets.Tiny, tokenizer, CPU, ScalarType.Float32, seed: 1);
         using var loaded = GlanceModel.Load(_folder, new EngineOptions { Device = "cpu", DType = "float32" });
-        foreach (var (module, reference) in new (nn.Module, nn.Module)[] { (loaded.Transformer, saved.Transformer), (loaded.Autoencoder, saved.Autoencoder), (loaded.TextEncoder, saved.TextEncoder) })
+        foreach (var (module, reference) in new (nn.Module, nn.Module)[] { (loaded.Transformer, created.Transformer), (loaded.Autoencoder, created.Autoencoder), (loaded.TextEncoder, created.TextEncoder) })
         {
             var want = reference.state_dict();
             foreach (var (key, tensor) in module.state_dict())
