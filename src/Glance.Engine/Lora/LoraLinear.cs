@@ -30,14 +30,17 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         OutFeatures = outFeatures;
         using (no_grad())
         {
-            // Same initialisation as torch.nn.Linear, so freshly built models train sensibly.
+            // Same initialisation as torch.nn.Linear, so freshly built models train sensibly; none when a load overwrites it.
+            bool initialise = !ParameterInitialization.IsSkipped;
             var w = empty(outFeatures, inFeatures, dtype: dtype, device: device);
-            nn.init.kaiming_uniform_(w, Math.Sqrt(5));
+            if (initialise) nn.init.kaiming_uniform_(w, Math.Sqrt(5));
             weight = new Parameter(w);
             if (hasBias)
             {
                 double bound = 1 / Math.Sqrt(inFeatures);
-                bias = new Parameter(empty(outFeatures, dtype: dtype, device: device).uniform_(-bound, bound));
+                var b = empty(outFeatures, dtype: dtype, device: device);
+                if (initialise) b.uniform_(-bound, bound);
+                bias = new Parameter(b);
             }
         }
         RegisterComponents();

@@ -58,9 +58,16 @@ public static class FluxSnapshotLoading
         var device = TorchRuntime.ResolveDevice(options.Device);
         var dtype = TorchRuntime.ResolveDType(options.DType, device);
         GlanceModel model = null!;
-        step("construct", null, () => model = new GlanceModel(config, tokenizers.T5, tokenizers.Clip, device, dtype, TorchRuntime.ResolveTextEncoders(options, device, dtype))
+        // Every parameter is then loaded (the loader checks that each is covered), so none is randomly initialised.
+        step("construct", null, () =>
         {
-            MergedCacheBudgetBytes = options.MergedAdapterCacheMiB * 1024L * 1024L,
+            using (ParameterInitialization.Skip())
+            {
+                model = new GlanceModel(config, tokenizers.T5, tokenizers.Clip, device, dtype, TorchRuntime.ResolveTextEncoders(options, device, dtype))
+                {
+                    MergedCacheBudgetBytes = options.MergedAdapterCacheMiB * 1024L * 1024L,
+                };
+            }
         });
         try
         {

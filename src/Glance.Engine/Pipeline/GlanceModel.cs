@@ -111,10 +111,15 @@ public sealed class GlanceModel : DiffusionModel
         var dtype = TorchRuntime.ResolveDType(options.DType, device);
         var tokenizer = ModelTokenizers.ForOwnFolder(folder, config).T5;
 
-        var model = new GlanceModel(config, tokenizer, null, device, dtype, TorchRuntime.ResolveTextEncoders(options, device, dtype))
+        // StateDictIO.Load requires every key, so the parameters are left uninitialised until it fills them.
+        GlanceModel model;
+        using (ParameterInitialization.Skip())
         {
-            MergedCacheBudgetBytes = options.MergedAdapterCacheMiB * 1024L * 1024L,
-        };
+            model = new GlanceModel(config, tokenizer, null, device, dtype, TorchRuntime.ResolveTextEncoders(options, device, dtype))
+            {
+                MergedCacheBudgetBytes = options.MergedAdapterCacheMiB * 1024L * 1024L,
+            };
+        }
         try
         {
             StateDictIO.Load(model.Transformer, Path.Combine(folder, TransformerFile));

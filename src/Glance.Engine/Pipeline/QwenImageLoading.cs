@@ -57,10 +57,17 @@ public static class QwenImageLoading
         var device = TorchRuntime.ResolveDevice(options.Device);
         var dtype = TorchRuntime.ResolveDType(options.DType, device);
         QwenImageModel model = null!;
-        step("construct", null, () => model = new QwenImageModel(snapshot, tokenizer, Profile(snapshot),
-            options.MaxSequenceLength ?? QwenImagePromptTemplate.DefaultMaxSequenceLength, device, dtype, TorchRuntime.ResolveTextEncoders(options, device, dtype))
+        // Every parameter is then loaded (the loader checks that each is covered), so none is randomly initialised.
+        step("construct", null, () =>
         {
-            MergedCacheBudgetBytes = options.MergedAdapterCacheMiB * 1024L * 1024L,
+            using (ParameterInitialization.Skip())
+            {
+                model = new QwenImageModel(snapshot, tokenizer, Profile(snapshot),
+                    options.MaxSequenceLength ?? QwenImagePromptTemplate.DefaultMaxSequenceLength, device, dtype, TorchRuntime.ResolveTextEncoders(options, device, dtype))
+                {
+                    MergedCacheBudgetBytes = options.MergedAdapterCacheMiB * 1024L * 1024L,
+                };
+            }
         });
         try
         {

@@ -221,8 +221,8 @@ public sealed class ClipTextEmbeddings : nn.Module<Tensor, Tensor>
     internal ClipTextEmbeddings(ClipTextConfig config, ScalarType? dtype, Device? device)
         : base(nameof(ClipTextEmbeddings))
     {
-        token_embedding = nn.Embedding(config.VocabSize, config.HiddenSize, device: device, dtype: dtype);
-        position_embedding = nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize, device: device, dtype: dtype);
+        token_embedding = LoadableLayers.Embedding(config.VocabSize, config.HiddenSize, device: device, dtype: dtype);
+        position_embedding = LoadableLayers.Embedding(config.MaxPositionEmbeddings, config.HiddenSize, device: device, dtype: dtype);
         RegisterComponents();
     }
 
@@ -315,10 +315,10 @@ public sealed class ClipAttention : nn.Module<Tensor, Tensor>
     {
         _heads = config.NumAttentionHeads;
         _headDim = config.HiddenSize / config.NumAttentionHeads;
-        k_proj = nn.Linear(config.HiddenSize, config.HiddenSize, hasBias: true, device: device, dtype: dtype);
-        v_proj = nn.Linear(config.HiddenSize, config.HiddenSize, hasBias: true, device: device, dtype: dtype);
-        q_proj = nn.Linear(config.HiddenSize, config.HiddenSize, hasBias: true, device: device, dtype: dtype);
-        out_proj = nn.Linear(config.HiddenSize, config.HiddenSize, hasBias: true, device: device, dtype: dtype);
+        k_proj = LoadableLayers.Linear(config.HiddenSize, config.HiddenSize, hasBias: true, device: device, dtype: dtype);
+        v_proj = LoadableLayers.Linear(config.HiddenSize, config.HiddenSize, hasBias: true, device: device, dtype: dtype);
+        q_proj = LoadableLayers.Linear(config.HiddenSize, config.HiddenSize, hasBias: true, device: device, dtype: dtype);
+        out_proj = LoadableLayers.Linear(config.HiddenSize, config.HiddenSize, hasBias: true, device: device, dtype: dtype);
         RegisterComponents();
     }
 
@@ -348,8 +348,8 @@ public sealed class ClipMlp : nn.Module<Tensor, Tensor>
         : base(nameof(ClipMlp))
     {
         _quickGelu = config.HiddenAct == "quick_gelu";
-        fc1 = nn.Linear(config.HiddenSize, config.IntermediateSize, hasBias: true, device: device, dtype: dtype);
-        fc2 = nn.Linear(config.IntermediateSize, config.HiddenSize, hasBias: true, device: device, dtype: dtype);
+        fc1 = LoadableLayers.Linear(config.HiddenSize, config.IntermediateSize, hasBias: true, device: device, dtype: dtype);
+        fc2 = LoadableLayers.Linear(config.IntermediateSize, config.HiddenSize, hasBias: true, device: device, dtype: dtype);
         RegisterComponents();
     }
 

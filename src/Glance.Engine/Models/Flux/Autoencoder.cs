@@ -155,7 +155,7 @@ public sealed class AutoencoderEncoder : nn.Module<Tensor, Tensor>
     internal AutoencoderEncoder(AutoencoderConfig config, ScalarType? dtype, Device? device)
         : base(nameof(AutoencoderEncoder))
     {
-        conv_in = nn.Conv2d(config.InChannels, config.Ch, 3, padding: 1, device: device, dtype: dtype);
+        conv_in = LoadableLayers.Conv2d(config.InChannels, config.Ch, 3, padding: 1, device: device, dtype: dtype);
         var levels = new EncoderLevel[config.ChMult.Length];
         long blockIn = config.Ch;
         for (int i = 0; i < levels.Length; i++)
@@ -168,7 +168,7 @@ public sealed class AutoencoderEncoder : nn.Module<Tensor, Tensor>
         down = nn.ModuleList(levels);
         mid = new AutoencoderMidBlock(blockIn, dtype, device);
         norm_out = AutoencoderLayers.Norm(blockIn, dtype, device);
-        conv_out = nn.Conv2d(blockIn, 2L * config.ZChannels, 3, padding: 1, device: device, dtype: dtype);
+        conv_out = LoadableLayers.Conv2d(blockIn, 2L * config.ZChannels, 3, padding: 1, device: device, dtype: dtype);
         RegisterComponents();
     }
 
@@ -199,7 +199,7 @@ public sealed class AutoencoderDecoder : nn.Module<Tensor, Tensor>
     {
         int levelCount = config.ChMult.Length;
         long blockIn = (long)config.Ch * config.ChMult[levelCount - 1];
-        conv_in = nn.Conv2d(config.ZChannels, blockIn, 3, padding: 1, device: device, dtype: dtype);
+        conv_in = LoadableLayers.Conv2d(config.ZChannels, blockIn, 3, padding: 1, device: device, dtype: dtype);
         mid = new AutoencoderMidBlock(blockIn, dtype, device);
         // Built from the deepest level up (each level's input width is the previous level's output), but
         // stored by level index, as the checkpoint numbers them.
@@ -212,7 +212,7 @@ public sealed class AutoencoderDecoder : nn.Module<Tensor, Tensor>
         }
         up = nn.ModuleList(levels);
         norm_out = AutoencoderLayers.Norm(blockIn, dtype, device);
-        conv_out = nn.Conv2d(blockIn, config.OutCh, 3, padding: 1, device: device, dtype: dtype);
+        conv_out = LoadableLayers.Conv2d(blockIn, config.OutCh, 3, padding: 1, device: device, dtype: dtype);
         RegisterComponents();
     }
 
@@ -317,10 +317,10 @@ public sealed class AutoencoderResnetBlock : nn.Module<Tensor, Tensor>
         : base(nameof(AutoencoderResnetBlock))
     {
         norm1 = AutoencoderLayers.Norm(inChannels, dtype, device);
-        conv1 = nn.Conv2d(inChannels, outChannels, 3, padding: 1, device: device, dtype: dtype);
+        conv1 = LoadableLayers.Conv2d(inChannels, outChannels, 3, padding: 1, device: device, dtype: dtype);
         norm2 = AutoencoderLayers.Norm(outChannels, dtype, device);
-        conv2 = nn.Conv2d(outChannels, outChannels, 3, padding: 1, device: device, dtype: dtype);
-        if (inChannels != outChannels) nin_shortcut = nn.Conv2d(inChannels, outChannels, 1, device: device, dtype: dtype);
+        conv2 = LoadableLayers.Conv2d(outChannels, outChannels, 3, padding: 1, device: device, dtype: dtype);
+        if (inChannels != outChannels) nin_shortcut = LoadableLayers.Conv2d(inChannels, outChannels, 1, device: device, dtype: dtype);
         RegisterComponents();
     }
 
@@ -353,10 +353,10 @@ public sealed class AutoencoderAttention : nn.Module<Tensor, Tensor>
         : base(nameof(AutoencoderAttention))
     {
         norm = AutoencoderLayers.Norm(channels, dtype, device);
-        q = nn.Conv2d(channels, channels, 1, device: device, dtype: dtype);
-        k = nn.Conv2d(channels, channels, 1, device: device, dtype: dtype);
-        v = nn.Conv2d(channels, channels, 1, device: device, dtype: dtype);
-        proj_out = nn.Conv2d(channels, channels, 1, device: device, dtype: dtype);
+        q = LoadableLayers.Conv2d(channels, channels, 1, device: device, dtype: dtype);
+        k = LoadableLayers.Conv2d(channels, channels, 1, device: device, dtype: dtype);
+        v = LoadableLayers.Conv2d(channels, channels, 1, device: device, dtype: dtype);
+        proj_out = LoadableLayers.Conv2d(channels, channels, 1, device: device, dtype: dtype);
         RegisterComponents();
     }
 
@@ -383,7 +383,7 @@ public sealed class AutoencoderDownsample : nn.Module<Tensor, Tensor>
     internal AutoencoderDownsample(long channels, ScalarType? dtype, Device? device)
         : base(nameof(AutoencoderDownsample))
     {
-        conv = nn.Conv2d(channels, channels, 3, stride: 2, device: device, dtype: dtype);
+        conv = LoadableLayers.Conv2d(channels, channels, 3, stride: 2, device: device, dtype: dtype);
         RegisterComponents();
     }
 
@@ -404,7 +404,7 @@ public sealed class AutoencoderUpsample : nn.Module<Tensor, Tensor>
     internal AutoencoderUpsample(long channels, ScalarType? dtype, Device? device)
         : base(nameof(AutoencoderUpsample))
     {
-        conv = nn.Conv2d(channels, channels, 3, padding: 1, device: device, dtype: dtype);
+        conv = LoadableLayers.Conv2d(channels, channels, 3, padding: 1, device: device, dtype: dtype);
         RegisterComponents();
     }
 

@@ -79,7 +79,7 @@ public sealed class Qwen25VLTextModel : nn.Module
         ArgumentNullException.ThrowIfNull(device);
         config.Validate();
         Config = config;
-        embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize, device: device, dtype: dtype);
+        embed_tokens = LoadableLayers.Embedding(config.VocabSize, config.HiddenSize, device: device, dtype: dtype);
         var stack = new Qwen25VLDecoderLayer[config.NumLayers];
         for (int i = 0; i < stack.Length; i++) stack[i] = new Qwen25VLDecoderLayer(config, dtype, device);
         layers = nn.ModuleList(stack);
@@ -243,10 +243,10 @@ public sealed class Qwen25VLAttention : nn.Module
         _kvHeads = config.NumKeyValueHeads;
         _headDim = config.HeadDim;
         long queryWidth = (long)config.NumHeads * config.HeadDim, kvWidth = (long)config.NumKeyValueHeads * config.HeadDim;
-        q_proj = nn.Linear(config.HiddenSize, queryWidth, hasBias: true, device: device, dtype: dtype);
-        k_proj = nn.Linear(config.HiddenSize, kvWidth, hasBias: true, device: device, dtype: dtype);
-        v_proj = nn.Linear(config.HiddenSize, kvWidth, hasBias: true, device: device, dtype: dtype);
-        o_proj = nn.Linear(queryWidth, config.HiddenSize, hasBias: false, device: device, dtype: dtype);
+        q_proj = LoadableLayers.Linear(config.HiddenSize, queryWidth, hasBias: true, device: device, dtype: dtype);
+        k_proj = LoadableLayers.Linear(config.HiddenSize, kvWidth, hasBias: true, device: device, dtype: dtype);
+        v_proj = LoadableLayers.Linear(config.HiddenSize, kvWidth, hasBias: true, device: device, dtype: dtype);
+        o_proj = LoadableLayers.Linear(queryWidth, config.HiddenSize, hasBias: false, device: device, dtype: dtype);
         RegisterComponents();
     }
 
@@ -291,9 +291,9 @@ public sealed class Qwen25VLMlp : nn.Module<Tensor, Tensor>
     internal Qwen25VLMlp(Qwen25VLTextConfig config, ScalarType dtype, Device device)
         : base(nameof(Qwen25VLMlp))
     {
-        gate_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, hasBias: false, device: device, dtype: dtype);
-        up_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, hasBias: false, device: device, dtype: dtype);
-        down_proj = nn.Linear(config.IntermediateSize, config.HiddenSize, hasBias: false, device: device, dtype: dtype);
+        gate_proj = LoadableLayers.Linear(config.HiddenSize, config.IntermediateSize, hasBias: false, device: device, dtype: dtype);
+        up_proj = LoadableLayers.Linear(config.HiddenSize, config.IntermediateSize, hasBias: false, device: device, dtype: dtype);
+        down_proj = LoadableLayers.Linear(config.IntermediateSize, config.HiddenSize, hasBias: false, device: device, dtype: dtype);
         RegisterComponents();
     }
 

@@ -51,6 +51,7 @@ public sealed class QwenImageCausalConv3d : nn.Module<Tensor, Tensor>
 
     static Tensor UniformWithin(double bound, long[] shape, ScalarType? dtype, Device? device)
     {
+        if (ParameterInitialization.IsSkipped) return empty(shape, dtype: dtype, device: device);
         using var unit = rand(shape, dtype: dtype, device: device);
         return unit.Times(2 * bound).Minus(bound);
     }
@@ -142,8 +143,8 @@ public sealed class QwenImageAttentionBlock : nn.Module<Tensor, Tensor>
         : base(nameof(QwenImageAttentionBlock))
     {
         norm = new QwenImageRmsNorm(channels, imageShaped: true, dtype, device);
-        to_qkv = nn.Conv2d(channels, 3 * channels, 1, device: device, dtype: dtype);
-        proj = nn.Conv2d(channels, channels, 1, device: device, dtype: dtype);
+        to_qkv = LoadableLayers.Conv2d(channels, 3 * channels, 1, device: device, dtype: dtype);
+        proj = LoadableLayers.Conv2d(channels, channels, 1, device: device, dtype: dtype);
         RegisterComponents();
     }
 
@@ -244,8 +245,8 @@ public sealed class QwenImageResample : nn.Module<Tensor, Tensor>
             ? nn.Upsample(scale_factor: [2.0, 2.0], mode: UpsampleMode.Nearest)
             : nn.ZeroPad2d((0, 1, 0, 1));
         var conv = up
-            ? nn.Conv2d(channels, channels / 2, 3, padding: 1, device: device, dtype: dtype)
-            : nn.Conv2d(channels, channels, 3, stride: 2, device: device, dtype: dtype);
+            ? LoadableLayers.Conv2d(channels, channels / 2, 3, padding: 1, device: device, dtype: dtype)
+            : LoadableLayers.Conv2d(channels, channels, 3, stride: 2, device: device, dtype: dtype);
         resample = nn.ModuleList(spatial, conv);
         if (mode == QwenImageResampleMode.Upsample3d) time_conv = new QwenImageCausalConv3d(channels, 2 * channels, 3, 1, dtype, device);
         if (mode == QwenImageResampleMode.Downsample3d) time_conv = new QwenImageCausalConv3d(channels, channels, 3, 1, dtype, device);

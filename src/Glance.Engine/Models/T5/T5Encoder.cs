@@ -80,7 +80,7 @@ public sealed class T5Encoder : nn.Module
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         Config = config;
-        shared = nn.Embedding(config.VocabSize, config.DModel, device: device, dtype: dtype);
+        shared = LoadableLayers.Embedding(config.VocabSize, config.DModel, device: device, dtype: dtype);
         encoder = new T5EncoderCore(config, dtype, device);
         RegisterComponents();
     }
@@ -258,9 +258,9 @@ public sealed class T5DenseGatedGelu : nn.Module<Tensor, Tensor>
     internal T5DenseGatedGelu(T5Config config, ScalarType? dtype, Device? device)
         : base(nameof(T5DenseGatedGelu))
     {
-        wi_0 = nn.Linear(config.DModel, config.DFf, hasBias: false, device: device, dtype: dtype);
-        wi_1 = nn.Linear(config.DModel, config.DFf, hasBias: false, device: device, dtype: dtype);
-        wo = nn.Linear(config.DFf, config.DModel, hasBias: false, device: device, dtype: dtype);
+        wi_0 = LoadableLayers.Linear(config.DModel, config.DFf, hasBias: false, device: device, dtype: dtype);
+        wi_1 = LoadableLayers.Linear(config.DModel, config.DFf, hasBias: false, device: device, dtype: dtype);
+        wo = LoadableLayers.Linear(config.DFf, config.DModel, hasBias: false, device: device, dtype: dtype);
         RegisterComponents();
     }
 
@@ -300,12 +300,12 @@ public sealed class T5Attention : nn.Module<Tensor, Tensor, Tensor>
         _numBuckets = config.RelativeAttentionNumBuckets;
         _maxDistance = config.RelativeAttentionMaxDistance;
         long inner = (long)config.NumHeads * config.DKv;
-        q = nn.Linear(config.DModel, inner, hasBias: false, device: device, dtype: dtype);
-        k = nn.Linear(config.DModel, inner, hasBias: false, device: device, dtype: dtype);
-        v = nn.Linear(config.DModel, inner, hasBias: false, device: device, dtype: dtype);
-        o = nn.Linear(inner, config.DModel, hasBias: false, device: device, dtype: dtype);
+        q = LoadableLayers.Linear(config.DModel, inner, hasBias: false, device: device, dtype: dtype);
+        k = LoadableLayers.Linear(config.DModel, inner, hasBias: false, device: device, dtype: dtype);
+        v = LoadableLayers.Linear(config.DModel, inner, hasBias: false, device: device, dtype: dtype);
+        o = LoadableLayers.Linear(inner, config.DModel, hasBias: false, device: device, dtype: dtype);
         if (hasRelativeBias)
-            relative_attention_bias = nn.Embedding(config.RelativeAttentionNumBuckets, config.NumHeads, device: device, dtype: dtype);
+            relative_attention_bias = LoadableLayers.Embedding(config.RelativeAttentionNumBuckets, config.NumHeads, device: device, dtype: dtype);
         RegisterComponents();
     }
 
