@@ -16,7 +16,8 @@ builder.Services
     .AddGlanceJobs()
     .AddGlanceSecurity()
     .AddGlanceTelemetry()
-    .AddGlanceOpenApi();
+    .AddGlanceOpenApi()
+    .AddGlanceModelCatalog();
 
 var app = builder.Build();
 app.UseGlanceProblemDetails();
@@ -30,6 +31,7 @@ app.MapMetricsEndpoint();
 app.MapGenerateEndpoints();
 app.MapOpenAiImagesEndpoints();
 app.MapJobEndpoints();
+app.MapModelEndpoints();
 
 app.Run();
 

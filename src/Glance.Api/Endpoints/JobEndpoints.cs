@@ -1,5 +1,6 @@
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
+using Glance.Api.Catalog;
 using Glance.Api.Jobs;
 using Glance.Api.Problems;
 using Glance.Api.Scheduling;
@@ -29,6 +30,7 @@ internal static class JobEndpoints
             .WithSummary("Queue an image and return at once (202, Location: /jobs/{id}).")
             .Accepts<GenerateRequest>("application/json")
             .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         jobs.MapGet("/{id}", GetAsync)
             .WithName("GetJob")
@@ -48,9 +50,11 @@ internal static class JobEndpoints
     }
 
     static async Task<Results<Accepted<JobResponse>, ValidationProblem, ProblemHttpResult>> SubmitAsync(
-        [FromBody] GenerateRequest request, HttpContext http, ServerLifecycle lifecycle, JobRunner runner, GenerationScheduler scheduler)
+        [FromBody] GenerateRequest request, HttpContext http, ServerLifecycle lifecycle, JobRunner runner, GenerationScheduler scheduler,
+        ModelCatalog catalog)
     {
         if (GenerationProblems.EngineProblem(lifecycle, out EngineDescription? engine) is { } unavailable) return unavailable;
+        if (catalog.Unknown(request.Model, engine!) is { } unknownModel) return unknownModel;
         GenerationSpec? spec = GenerateRequestValidation.Validate(request, engine!, out FieldErrors errors);
         if (spec is null) return GenerationProblems.Invalid(errors);
         (SubmitStatus status, JobResponse? job) = await runner.SubmitAsync(spec, http.TraceIdentifier, http.RequestAborted).ConfigureAwait(false);

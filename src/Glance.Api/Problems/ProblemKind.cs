@@ -17,6 +17,7 @@ internal sealed record ProblemKind(string Slug, int Status, string Title)
     public static ProblemKind Unauthorized { get; } = new("unauthorized", StatusCodes.Status401Unauthorized, "A valid API key is required.");
     public static ProblemKind Forbidden { get; } = new("forbidden", StatusCodes.Status403Forbidden, "Access is not allowed.");
     public static ProblemKind NotFound { get; } = new("not-found", StatusCodes.Status404NotFound, "No such resource.");
+    public static ProblemKind ModelNotFound { get; } = new("model-not-found", StatusCodes.Status404NotFound, "No such model on this server.");
     public static ProblemKind JobNotFound { get; } = new("job-not-found", StatusCodes.Status404NotFound, "No such job (it may have expired).");
     public static ProblemKind MethodNotAllowed { get; } = new("method-not-allowed", StatusCodes.Status405MethodNotAllowed, "The method is not allowed on this resource.");
     public static ProblemKind NotAcceptable { get; } = new("not-acceptable", StatusCodes.Status406NotAcceptable, "No acceptable response format.");

@@ -9,6 +9,7 @@ namespace Glance.Contracts.Generation;
 /// <param name="Mode">"glance" (phase-aware Slow/Fast plan, the default) or "base" (base model over Steps steps).</param>
 /// <param name="Steps">Number of steps; base mode only.</param>
 /// <param name="Guidance">Guidance scale.</param>
+/// <param name="Model">When given, must name the loaded model (GET /v1/models); an unknown name is a 404.</param>
 public sealed record GenerateRequest(
     string? Prompt,
     string? NegativePrompt = null,
@@ -17,4 +18,5 @@ public sealed record GenerateRequest(
     long? Seed = null,
     string? Mode = null,
     int? Steps = null,
-    double? Guidance = null);
+    double? Guidance = null,
+    string? Model = null);
