@@ -1,9 +1,12 @@
+using Glance.Api.Options;
 using Glance.Api.Problems;
 using Glance.Api.Telemetry;
 using Glance.Contracts;
 using Glance.Contracts.OpenAi;
+using Glance.Engine.Pipeline;
 using Glance.Engine.Serving;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace Glance.Api.Catalog;
 
@@ -11,15 +14,21 @@ namespace Glance.Api.Catalog;
 /// The models this server offers (the loaded one), as /v1/models describes them, and the check of a request's "model":
 /// absent means the loaded model, an unknown name is a 404 that lists the available id.
 /// </summary>
-internal sealed class ModelCatalog(TimeProvider time, ILogger<ModelCatalog> logger)
+internal sealed class ModelCatalog(TimeProvider time, IOptions<ModelOptions> options, ILogger<ModelCatalog> logger)
 {
     /// <summary>The server's start, reported as the model's "created" (OpenAI's field; the weights carry no date we trust).</summary>
     readonly long started = time.GetUtcNow().ToUnixTimeSeconds();
 
-    public static string IdOf(EngineDescription engine)
+    /// <summary>
+    /// The configured Glance:Model:Name (what clients have always been told to send), except when a model folder is
+    /// configured by path under the default name: then the loaded model's own name (e.g. a snapshot folder's
+    /// "FLUX.1-dev"), so that a FLUX.1 or Qwen-Image server does not call its model "glance-mini".
+    /// </summary>
+    public string IdOf(EngineDescription engine)
     {
         ArgumentNullException.ThrowIfNull(engine);
-        return engine.ModelName;
+        ModelOptions model = options.Value;
+        return model.Path is not null && model.Name == ModelLocator.DefaultModel ? engine.ModelName : model.Name;
     }
 
     /// <summary>Null when <paramref name="requested"/> is absent or names the loaded model; else the 404 problem.</summary>

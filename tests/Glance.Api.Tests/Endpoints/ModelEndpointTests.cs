@@ -24,10 +24,13 @@ public class ModelEndpointTests
         },
     };
 
+    /// <summary>A snapshot configured by path under the default name: the model is called by its own name.</summary>
+    static readonly Dictionary<string, string?> SnapshotByPath = new() { ["Glance:Model:Path"] = "/models/FLUX.1-dev" };
+
     [Fact]
     public async Task ListsTheLoadedModelInTheOpenAiShapeWithWhatAClientNeeds()
     {
-        await using var app = new GlanceApp(DistilledEngine);
+        await using var app = new GlanceApp(DistilledEngine, SnapshotByPath);
         using HttpClient client = await app.ReadyClientAsync();
 
         using HttpResponseMessage response = await client.GetAsync(new Uri("/v1/models", UriKind.Relative));
@@ -55,7 +58,7 @@ public class ModelEndpointTests
     [Fact]
     public async Task GetsOneModelByIdAndAnswersAnUnknownIdWith404NamingTheAvailableOne()
     {
-        await using var app = new GlanceApp(DistilledEngine);
+        await using var app = new GlanceApp(DistilledEngine, SnapshotByPath);
         using HttpClient client = await app.ReadyClientAsync();
 
         using HttpResponseMessage found = await client.GetAsync(new Uri("/v1/models/FLUX.1-dev", UriKind.Relative));
@@ -69,13 +72,24 @@ public class ModelEndpointTests
     }
 
     [Fact]
+    public async Task TheConfiguredNameIsTheModelsId()
+    {
+        await using var app = new GlanceApp(settings: new Dictionary<string, string?> { ["Glance:Model:Name"] = "house-model", ["Glance:Model:Path"] = "/models/x" });
+        using HttpClient client = await app.ReadyClientAsync();
+
+        string json = await client.GetStringAsync(new Uri("/v1/models", UriKind.Relative));
+
+        Assert.Equal("house-model", JsonDocument.Parse(json).RootElement.GetProperty("data")[0].GetProperty("id").GetString());
+    }
+
+    [Fact]
     public async Task TrueCfgModelsOfferTheNegativePromptWithItsDefault()
     {
         var engine = new FakeEngine { Description = new FakeEngine().Description with { GuidanceKind = GuidanceKinds.TrueCfg, DefaultNegativePrompt = " " } };
         await using var app = new GlanceApp(engine);
         using HttpClient client = await app.ReadyClientAsync();
 
-        string json = await client.GetStringAsync(new Uri("/v1/models/fake-flux", UriKind.Relative));
+        string json = await client.GetStringAsync(new Uri("/v1/models/glance-mini", UriKind.Relative));
 
         Assert.Equal("""{"supported":true,"default":" "}""", JsonDocument.Parse(json).RootElement.GetProperty("negative_prompt").GetRawText());
     }
@@ -97,15 +111,15 @@ public class ModelEndpointTests
         using HttpResponseMessage response = await client.PostAsync(new Uri(path, UriKind.Relative), GlanceApp.Json(request));
 
         JsonElement problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.NotFound, "model-not-found");
-        Assert.Equal("""["fake-flux"]""", problem.GetProperty("available").GetRawText());
+        Assert.Equal("""["glance-mini"]""", problem.GetProperty("available").GetRawText());
         Assert.Empty(app.Engine.Steps);
     }
 
     public static TheoryData<string, object> RequestsNamingTheLoadedModelOrNone => new()
     {
-        { "/v1/images/generations", new ImageGenerationRequest("a fox", Model: "fake-flux", Seed: 1) },
+        { "/v1/images/generations", new ImageGenerationRequest("a fox", Model: "glance-mini", Seed: 1) },
         { "/v1/images/generations", new ImageGenerationRequest("a fox", Seed: 1) },
-        { "/generate", new GenerateRequest("a fox", Seed: 1, Model: "fake-flux") },
+        { "/generate", new GenerateRequest("a fox", Seed: 1, Model: "glance-mini") },
         { "/generate", new GenerateRequest("a fox", Seed: 1) },
     };
 
