@@ -16,7 +16,8 @@ builder.Services
     .AddGlanceJobs()
     .AddGlanceSecurity()
     .AddGlanceTelemetry()
-    .AddGlanceOpenApi();
+    .AddGlanceOpenApi()
+    .AddGlanceModelCatalog();
 
 var app = builder.Build();
 app.UseGlanceProblemDetails();
@@ -31,6 +32,7 @@ app.MapGenerateEndpoints();
 app.MapOpenAiImagesEndpoints();
 app.MapJobEndpoints();
 app.MapAdapterEndpoints();
+app.MapModelEndpoints();
 
 app.Run();
 

@@ -1,6 +1,9 @@
 using System.CommandLine;
 using Glance.Cli.Commands;
 
+// Before any convolution: silences libtorch's "Could not initialize NNPACK!" lines on CPUs without NNPACK support.
+Glance.Engine.Runtime.Nnpack.Disable();
+
 var root = new RootCommand("Glance Server command line: plans, generation, training, evaluation and benchmarks.");
 root.Subcommands.Add(PlanCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Glance.Api.Adapters;
+using Glance.Api.Catalog;
 using Glance.Api.OpenApi;
 using Glance.Api.Scheduling;
 using Glance.Api.Security;
@@ -37,6 +38,7 @@ internal static class GenerateEndpoints
             .Produces<GenerateResponse>(StatusCodes.Status200OK, "application/json")
             .WithMetadata(new PngAlternative())
             .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
@@ -49,9 +51,10 @@ internal static class GenerateEndpoints
     }
 
     static async Task<Results<FileContentHttpResult, Ok<GenerateResponse>, ValidationProblem, ProblemHttpResult>> GenerateAsync(
-        [FromBody] GenerateRequest request, HttpContext http, ServerLifecycle lifecycle, ImageGeneration generation, AdapterRegistry adapters)
+        [FromBody] GenerateRequest request, HttpContext http, ServerLifecycle lifecycle, ImageGeneration generation, AdapterRegistry adapters, ModelCatalog catalog)
     {
         if (GenerationProblems.EngineProblem(lifecycle, out EngineDescription? engine) is { } unavailable) return unavailable;
+        if (catalog.Unknown(request.Model, engine!) is { } unknownModel) return unknownModel;
         GenerationSpec? spec = GenerateRequestValidation.Validate(request, engine!, out FieldErrors errors);
         if (spec is null) return GenerationProblems.Invalid(errors);
         if (GenerationProblems.MissingAdapterSet([spec], adapters) is { } missing) return missing;

@@ -1,6 +1,7 @@
 using Glance.Api.Adapters;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
+using Glance.Api.Catalog;
 using Glance.Api.Jobs;
 using Glance.Api.Problems;
 using Glance.Api.Scheduling;
@@ -30,6 +31,7 @@ internal static class JobEndpoints
             .WithSummary("Queue an image and return at once (202, Location: /jobs/{id}).")
             .Accepts<GenerateRequest>("application/json")
             .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         jobs.MapGet("/{id}", GetAsync)
             .WithName("GetJob")
@@ -49,9 +51,11 @@ internal static class JobEndpoints
     }
 
     static async Task<Results<Accepted<JobResponse>, ValidationProblem, ProblemHttpResult>> SubmitAsync(
-        [FromBody] GenerateRequest request, HttpContext http, ServerLifecycle lifecycle, JobRunner runner, GenerationScheduler scheduler, AdapterRegistry adapters)
+        [FromBody] GenerateRequest request, HttpContext http, ServerLifecycle lifecycle, JobRunner runner, GenerationScheduler scheduler,
+        AdapterRegistry adapters, ModelCatalog catalog)
     {
         if (GenerationProblems.EngineProblem(lifecycle, out EngineDescription? engine) is { } unavailable) return unavailable;
+        if (catalog.Unknown(request.Model, engine!) is { } unknownModel) return unknownModel;
         GenerationSpec? spec = GenerateRequestValidation.Validate(request, engine!, out FieldErrors errors);
         if (spec is null) return GenerationProblems.Invalid(errors);
         if (GenerationProblems.MissingAdapterSet([spec], adapters) is { } missing) return missing;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Glance.Api.Adapters;
+using Glance.Api.Catalog;
 using Glance.Api.Options;
 using Glance.Api.Problems;
 using Glance.Api.Scheduling;
@@ -28,6 +29,7 @@ internal static class OpenAiImagesEndpoints
             .Accepts<ImageGenerationRequest>("application/json")
             .Produces<ImageGenerationResponse>()
             .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status500InternalServerError)
@@ -42,7 +44,7 @@ internal static class OpenAiImagesEndpoints
         HttpContext http,
         ServerLifecycle lifecycle,
         ImageGeneration generation,
-        IOptions<ModelOptions> model,
+        ModelCatalog catalog,
         IOptions<RequestOptions> limits,
         AdapterRegistry adapters,
         TimeProvider time)
@@ -51,8 +53,9 @@ internal static class OpenAiImagesEndpoints
             return ProblemKind.UnsupportedResponseFormat.ToResult(
                 "This server does not host images; ask for response_format \"b64_json\" to receive them in the response.");
         if (GenerationProblems.EngineProblem(lifecycle, out EngineDescription? engine) is { } unavailable) return unavailable;
+        if (catalog.Unknown(request.Model, engine!) is { } unknownModel) return unknownModel;
         IReadOnlyList<GenerationSpec>? specs = ImageGenerationRequestValidation.Validate(
-            request, engine!, model.Value.Name, limits.Value.MaxImagesPerRequest, out FieldErrors errors);
+            request, engine!, limits.Value.MaxImagesPerRequest, out FieldErrors errors);
         if (specs is null) return GenerationProblems.Invalid(errors);
         if (GenerationProblems.MissingAdapterSet(specs, adapters) is { } missing) return missing;
 

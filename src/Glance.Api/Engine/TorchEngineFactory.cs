@@ -16,6 +16,8 @@ internal sealed class TorchEngineFactory(IOptions<ModelOptions> model) : IEngine
     public IGlanceEngine Create()
     {
         ModelOptions options = model.Value;
+        // Before the first convolution (the precision check and warm-up run some): no NNPACK warnings on CPUs without it.
+        Nnpack.Disable();
         if (options.Threads is { } threads) TorchSharp.torch.set_num_threads(threads);
         string folder = ModelLocator.Resolve(options.Path ?? options.Name);
         var engineOptions = new EngineOptions

@@ -4,22 +4,23 @@ using Glance.Engine.Serving;
 
 namespace Glance.Api.Validation;
 
-/// <summary>Checks an OpenAI-style request and turns it into one engine spec per image (seeds seed, seed+1, ...).</summary>
+/// <summary>
+/// Checks an OpenAI-style request and turns it into one engine spec per image (seeds seed, seed+1, ...). Its "model" is
+/// checked before, by the model catalog (an unknown model is a 404, not a field error).
+/// </summary>
 internal static class ImageGenerationRequestValidation
 {
     public const string Base64Json = "b64_json";
     public const string Url = "url";
 
     public static IReadOnlyList<GenerationSpec>? Validate(
-        ImageGenerationRequest request, EngineDescription engine, string modelName, int maxImages, out FieldErrors errors)
+        ImageGenerationRequest request, EngineDescription engine, int maxImages, out FieldErrors errors)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(engine);
         errors = new FieldErrors();
         string? prompt = GenerationRules.Prompt(errors, "prompt", request.Prompt, engine, required: true);
         string? negative = GenerationRules.Prompt(errors, "negative_prompt", request.NegativePrompt, engine, required: false);
-        if (request.Model is not null && !request.Model.Equals(modelName, StringComparison.Ordinal))
-            errors.Add("model", $"'model' is '{request.Model}'; this server serves '{modelName}' only.");
         if (request.ResponseFormat is not null && request.ResponseFormat != Base64Json && request.ResponseFormat != Url)
             errors.Add("response_format", $"'response_format' is '{request.ResponseFormat}'; it must be '{Base64Json}'.");
         int count = request.N ?? 1;

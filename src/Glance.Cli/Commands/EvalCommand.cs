@@ -63,7 +63,12 @@ public static class EvalCommand
                 comparison,
             };
             File.WriteAllText(Path.Combine(folder.FullName, "report.json"), JsonSerializer.Serialize(report, ReportJson.Options));
-            var sheet = ContactSheet.Compose(images.Take(result.GetValue(sheetRows)).Select(row => (IReadOnlyList<Glance.Engine.Serving.DecodedImage>)row).ToArray());
+            // Rows: prompts, each image framed green (detector: shape, colour and position right) or red; header: the modes.
+            var sheetScenes = scenes.Take(result.GetValue(sheetRows)).ToArray();
+            var sheet = LabelledContactSheet.Compose(
+                [.. EvalMode.Standard.Select(m => m.Name)],
+                [.. sheetScenes.Select((scene, i) => new SheetRow(scene.Caption, images[i],
+                    [.. images[i].Select(image => SceneEvaluator.Compare(scene, SceneDetector.Detect(image)).Triple)]))]);
             File.WriteAllBytes(Path.Combine(folder.FullName, "contact-sheet.png"), PngEncoding.Encode(sheet));
 
             Console.WriteLine($"{"mode",-20} {"steps",5} {"colour",7} {"shape",7} {"pos",7} {"all3",7} {"all5",7} {"PSNR",7} {"ms/img",8} {"speed-up",8}");
@@ -83,7 +88,7 @@ public static class EvalCommand
                         $"{r.Mode,-20} {r.Steps,5} all5 {r.Accuracy.AllCorrect,7:P1} ms/img {r.MeanMillisecondsPerImage,8:F1} PSNR({d.DType} vs {comparison.DType}) {comparison.PsnrToOtherDType[m],7:F2}"));
                 }
             }
-            Console.WriteLine($"wrote {Path.Combine(folder.FullName, "report.json")} and contact-sheet.png (rows: prompts; columns: {string.Join(", ", EvalMode.Standard.Select(m => m.Name))})");
+            Console.WriteLine($"wrote {Path.Combine(folder.FullName, "report.json")} and contact-sheet.png (rows: prompts; columns: {string.Join(", ", EvalMode.Standard.Select(m => m.Name))}; frames: green when the detector read shape, colour and position right, red when not)");
             return 0;
         });
         return command;

@@ -24,6 +24,7 @@ public static class WorldCommand
         var command = new Command("world", "The glance-mini procedural world of captioned single-object images.");
         command.Subcommands.Add(CreateSample());
         command.Subcommands.Add(CreateValidate());
+        command.Subcommands.Add(CreateExamples());
         return command;
     }
 
@@ -84,6 +85,22 @@ public static class WorldCommand
                 all.AddRange(matches);
             }
             writer.WriteLine($"{"both",-8} {SceneEvaluator.Summarize(all)}");
+            return 0;
+        });
+        return command;
+    }
+
+    static Command CreateExamples()
+    {
+        var count = new Option<int>("--count") { Description = "Number of prompts.", DefaultValueFactory = _ => 8 };
+        var output = new Option<FileInfo>("--out") { Description = "The model folder's examples.txt (the service shows these prompts).", Required = true };
+        var command = new Command("examples", "Write example prompts of the world, one per line, for a glance-mini model folder.") { count, output };
+        command.SetAction(parseResult =>
+        {
+            var file = parseResult.GetRequiredValue(output);
+            var prompts = WorldExamples.Prompts(parseResult.GetValue(count));
+            File.WriteAllLines(file.FullName, prompts);
+            parseResult.InvocationConfiguration.Output.WriteLine($"Wrote {prompts.Count} example prompts to {file.FullName}");
             return 0;
         });
         return command;

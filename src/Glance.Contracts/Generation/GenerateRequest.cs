@@ -10,6 +10,7 @@ namespace Glance.Contracts.Generation;
 /// <param name="Steps">Number of steps; base mode only.</param>
 /// <param name="Guidance">Guidance scale.</param>
 /// <param name="Adapters">The adapter set of Glance mode's Slow and Fast phases (GET /v1/adapters lists them); "default" when absent.</param>
+/// <param name="Model">When given, must name the loaded model (GET /v1/models); an unknown name is a 404.</param>
 public sealed record GenerateRequest(
     string? Prompt,
     string? NegativePrompt = null,
@@ -19,4 +20,5 @@ public sealed record GenerateRequest(
     string? Mode = null,
     int? Steps = null,
     double? Guidance = null,
-    string? Adapters = null);
+    string? Adapters = null,
+    string? Model = null);

@@ -126,6 +126,12 @@ public abstract class DiffusionModel : IDisposable
     /// <summary>The encoders that would cut this text, with its token count and what they keep (no tensors involved).</summary>
     public abstract IReadOnlyList<PromptTruncation> Truncations(string field, string text);
 
+    /// <summary>The text encoders and the prompt tokens each reads (the model catalog shows them).</summary>
+    public virtual IReadOnlyList<PromptTokenLimit> PromptTokenLimits => [];
+
+    /// <summary>Prompts of the model's own folder (glance-mini's examples.txt); null: the family's built-in list.</summary>
+    public IReadOnlyList<string>? ExamplePrompts { get; protected init; }
+
     /// <summary>Velocity prediction (float32) for packed latents [B, L, C] at per-sample sigmas [B].</summary>
     /// <param name="guidance">Per-sample distilled guidance scales [B] when <see cref="ModelProfile.DistilledGuidance"/>.</param>
     public abstract Tensor PredictVelocity(Tensor packedLatents, Tensor sigmas, TextConditioning text, int width, int height, Tensor? guidance = null);

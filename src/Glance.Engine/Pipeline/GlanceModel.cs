@@ -118,6 +118,7 @@ public sealed class GlanceModel : DiffusionModel
             model = new GlanceModel(config, tokenizer, null, device, dtype, TorchRuntime.ResolveTextEncoders(options, device, dtype))
             {
                 MergedCacheBudgetBytes = options.MergedAdapterCacheMiB * 1024L * 1024L,
+                ExamplePrompts = ModelExamples.Read(folder, tokenizer),
             };
         }
         try
@@ -196,6 +197,11 @@ public sealed class GlanceModel : DiffusionModel
         }
         return cuts;
     }
+
+    public override IReadOnlyList<PromptTokenLimit> PromptTokenLimits =>
+        PooledTextEncoder is { } clip
+            ? [new PromptTokenLimit("clip", clip.Config.MaxPositionEmbeddings), new PromptTokenLimit("t5", Config.MaxTextTokens)]
+            : [new PromptTokenLimit("t5", Config.MaxTextTokens)];
 
     public override Tensor PredictVelocity(Tensor packedLatents, Tensor sigmas, TextConditioning text, int width, int height, Tensor? guidance = null)
     {

@@ -117,6 +117,9 @@ public sealed class QwenImageModel : DiffusionModel
         return tokens > kept ? [new PromptTruncation(field, "qwen2.5-vl", tokens, kept)] : [];
     }
 
+    /// <summary>The prompt's own tokens (after the template's dropped block, before its closing tokens).</summary>
+    public override IReadOnlyList<PromptTokenLimit> PromptTokenLimits => [new PromptTokenLimit("qwen2.5-vl", MaxSequenceLength - _suffixTokens)];
+
     public override Tensor PredictVelocity(Tensor packedLatents, Tensor sigmas, TextConditioning text, int width, int height, Tensor? guidance = null)
     {
         ArgumentNullException.ThrowIfNull(packedLatents);

@@ -40,6 +40,12 @@ public sealed class TorchGlanceEngine : IGlanceEngine
             model.Adapters, GlanceNoteFor(model.Adapters), model.AdapterNotes)
         {
             Family = c.Family,
+            GuidanceKind = c.DistilledGuidance ? GuidanceKinds.Distilled : c.Guidance.TrueCfg ? GuidanceKinds.TrueCfg : GuidanceKinds.None,
+            DefaultNegativePrompt = c.DefaultNegativePrompt,
+            GlanceSteps = PlanBuilder.Glance(c.Schedule, model.ImageSeqLen(c.DefaultWidth, c.DefaultHeight), null, null).Steps().Count,
+            PromptTokenLimits = model.PromptTokenLimits,
+            ExamplePrompts = model.ExamplePrompts ?? ModelFamilies.BuiltInExamples(c.Family),
+            Licence = ModelFamilies.Licence(c.Family),
         };
     }
 

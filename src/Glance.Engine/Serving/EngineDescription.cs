@@ -25,4 +25,24 @@ public sealed record EngineDescription(
 {
     /// <summary>The model family ("glance-mini", "flux.1-dev", "flux.1-schnell", "qwen-image"); "test" for fakes.</summary>
     public string Family { get; init; } = "test";
+
+    // What a client needs to build a request (the model catalog, /v1/models); the defaults describe a test engine.
+
+    /// <summary>How the guidance scale is used: one of <see cref="GuidanceKinds"/>.</summary>
+    public string GuidanceKind { get; init; } = GuidanceKinds.TrueCfg;
+
+    /// <summary>The negative prompt true CFG uses when a request gives none; only meaningful for <see cref="GuidanceKinds.TrueCfg"/>.</summary>
+    public string DefaultNegativePrompt { get; init; } = "";
+
+    /// <summary>Steps of the Glance plan (fixed; Slow and Fast phases together).</summary>
+    public int GlanceSteps { get; init; } = 10;
+
+    /// <summary>The text encoders and the prompt tokens each reads.</summary>
+    public IReadOnlyList<PromptTokenLimit> PromptTokenLimits { get; init; } = [];
+
+    /// <summary>Prompts the model handles well, the first one the natural default.</summary>
+    public IReadOnlyList<string> ExamplePrompts { get; init; } = ["a small test image"];
+
+    /// <summary>The licence name of the model's weights, when known.</summary>
+    public string? Licence { get; init; }
 }

@@ -7,7 +7,7 @@ public class BrowserTests
 {
     static readonly TimeSpan PageTimeout = TimeSpan.FromSeconds(30);
 
-    [Fact]
+    [ChromiumFact]
     public async Task SwaggerUiListsTheEndpoints()
     {
         await using var app = new GlanceApp();
@@ -23,7 +23,7 @@ public class BrowserTests
             Assert.Contains(path, paths, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [ChromiumFact]
     public async Task PlaygroundShowsTheImageAndAPhaseBar()
     {
         await using var app = new GlanceApp();

@@ -12,6 +12,11 @@ namespace Glance.Api.Tests.Browser;
 internal sealed class HeadlessChromium : IAsyncDisposable
 {
     public const string ExecutablePath = "/usr/bin/chromium";
+
+    /// <summary>Why browser tests cannot run here; null when Chromium is installed.</summary>
+    public static string? MissingReason => File.Exists(ExecutablePath)
+        ? null
+        : $"Browser tests need Chromium at {ExecutablePath}: install the Debian package 'chromium' (scripts/install-test-deps.sh does).";
     static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
 
     readonly Process process;
@@ -28,8 +33,7 @@ internal sealed class HeadlessChromium : IAsyncDisposable
 
     public static async Task<HeadlessChromium> LaunchAsync()
     {
-        if (!File.Exists(ExecutablePath))
-            Assert.Fail($"Browser tests need Chromium at {ExecutablePath}: install the Debian package 'chromium'.");
+        if (MissingReason is { } missing) Assert.Fail(missing);
         DirectoryInfo profile = Directory.CreateTempSubdirectory("glance-chromium-");
         var start = new ProcessStartInfo(ExecutablePath)
         {
@@ -41,6 +45,7 @@ internal sealed class HeadlessChromium : IAsyncDisposable
         {
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--no-proxy-server",
             "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+            "--window-size=1280,1400", "--hide-scrollbars",
             $"--user-data-dir={profile.FullName}", "--remote-debugging-port=0", "about:blank",
         })
             start.ArgumentList.Add(argument);
@@ -98,6 +103,14 @@ internal sealed class HeadlessChromium : IAsyncDisposable
         if (result.TryGetProperty("exceptionDetails", out JsonElement exception))
             throw new InvalidOperationException($"The page threw evaluating {expression}: {exception}");
         return result.GetProperty("result").TryGetProperty("value", out JsonElement value) ? value.Clone() : default;
+    }
+
+    /// <summary>Writes a PNG of the whole page (beyond the window when it is longer) to <paramref name="path"/>.</summary>
+    public async Task ScreenshotAsync(string path)
+    {
+        JsonElement result = await SendAsync("Page.captureScreenshot", new { format = "png", captureBeyondViewport = true });
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        await File.WriteAllBytesAsync(path, Convert.FromBase64String(result.GetProperty("data").GetString()!));
     }
 
     /// <summary>Polls a JavaScript condition until it is true.</summary>

@@ -51,7 +51,6 @@ public class OpenAiImagesEndpointTests
     [InlineData("n", """{"prompt":"a fox","n":5}""")]
     [InlineData("size", """{"prompt":"a fox","size":"big"}""")]
     [InlineData("size", """{"prompt":"a fox","size":"40x40"}""")]
-    [InlineData("model", """{"prompt":"a fox","model":"dall-e-3"}""")]
     [InlineData("response_format", """{"prompt":"a fox","response_format":"png"}""")]
     [InlineData("negative_prompt", """{"prompt":"a fox","negative_prompt":"LONG"}""")]
     [InlineData("seed", """{"prompt":"a fox","n":2,"seed":9007199254740991}""")]

@@ -42,4 +42,20 @@ public sealed class ShippedModelTests : IAsyncLifetime
         Assert.Equal(ScenePosition.Right, detected.Position);
         Assert.Equal(SceneBackground.Black, detected.Background);
     }
+
+    [Fact]
+    public async Task TheCatalogDescribesGlanceMiniWithPromptsOfItsWorld()
+    {
+        using var response = await _client.GetAsync(new Uri("/v1/models/glance-mini", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var model = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+        Assert.Equal("glance-mini", model.GetProperty("family").GetString());
+        Assert.Equal("true-cfg", model.GetProperty("guidance").GetProperty("kind").GetString());
+        Assert.Equal(10, model.GetProperty("steps").GetProperty("glance").GetInt32());
+        Assert.Equal("""[{"encoder":"t5","tokens":16}]""", model.GetProperty("prompt").GetProperty("token_limits").GetRawText());
+        string[] examples = [.. model.GetProperty("example_prompts").EnumerateArray().Select(e => e.GetString()!)];
+        Assert.Equal(WorldExamples.Prompts(8), examples);
+        Assert.All(examples, prompt => Assert.All(prompt.Split(' '), word => Assert.Contains(word, SceneCaption.Vocabulary)));
+    }
 }

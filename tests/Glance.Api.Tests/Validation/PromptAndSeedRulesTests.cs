@@ -20,7 +20,7 @@ public class PromptAndSeedRulesTests
         Assert.True(errors.IsEmpty);
         Assert.Equal(negative, spec!.NegativePrompt);
 
-        var specs = ImageGenerationRequestValidation.Validate(new ImageGenerationRequest("a cat", NegativePrompt: negative), Engine, Engine.ModelName, maxImages: 4, out var openAiErrors);
+        var specs = ImageGenerationRequestValidation.Validate(new ImageGenerationRequest("a cat", NegativePrompt: negative), Engine, maxImages: 4, out var openAiErrors);
         Assert.True(openAiErrors.IsEmpty);
         Assert.Equal(negative, Assert.Single(specs!).NegativePrompt);
     }
@@ -41,7 +41,7 @@ public class PromptAndSeedRulesTests
             .ToArray();
         Assert.Equal(seeds.Length, seeds.Distinct().Count());
         var openAiSeeds = Enumerable.Range(0, 8)
-            .Select(_ => ImageGenerationRequestValidation.Validate(new ImageGenerationRequest("a cat"), Engine, Engine.ModelName, maxImages: 4, out FieldErrors _)![0].Seed)
+            .Select(_ => ImageGenerationRequestValidation.Validate(new ImageGenerationRequest("a cat"), Engine, maxImages: 4, out FieldErrors _)![0].Seed)
             .ToArray();
         Assert.Equal(openAiSeeds.Length, openAiSeeds.Distinct().Count());
     }
