@@ -36,8 +36,8 @@ public class ObservabilityTests
                 $"glance_phase_duration_seconds_count{{otel_scope_name=\"Glance.Server\",phase=\"{phase}\"}}"),
             "glance_batch_size_count",
             "glance_queue_depth",
-            "glance_requests_total{adapters=\"default\",otel_scope_name=\"Glance.Server\",outcome=\"completed\"}",
-            "glance_request_duration_seconds_count{adapters=\"default\",otel_scope_name=\"Glance.Server\"}",
+            "glance_requests_total{otel_scope_name=\"Glance.Server\",adapters=\"default\",outcome=\"completed\"}",
+            "glance_request_duration_seconds_count{otel_scope_name=\"Glance.Server\",adapters=\"default\"}",
         ];
         HttpStatusCode status = default;
         string? mediaType = null;
