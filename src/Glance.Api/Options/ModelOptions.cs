@@ -58,7 +58,7 @@ internal sealed class ModelOptions
 
     /// <summary>
     /// libtorch intra-op CPU threads; unset keeps libtorch's default (one per core). On a small CPU shared with the
-    /// HTTP server, fewer threads than cores trade some speed for a shorter latency tail (see README figures).
+    /// HTTP server, fewer threads than cores trade some speed for a shorter latency tail (see docs/serving-benchmarks.md).
     /// </summary>
     [Range(1, 1024)]
     public int? Threads { get; set; }
