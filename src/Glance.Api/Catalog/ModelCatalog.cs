@@ -1,3 +1,4 @@
+using Glance.Api.Adapters;
 using Glance.Api.Options;
 using Glance.Api.Problems;
 using Glance.Api.Telemetry;
@@ -14,7 +15,7 @@ namespace Glance.Api.Catalog;
 /// The models this server offers (the loaded one), as /v1/models describes them, and the check of a request's "model":
 /// absent means the loaded model, an unknown name is a 404 that lists the available id.
 /// </summary>
-internal sealed class ModelCatalog(TimeProvider time, IOptions<ModelOptions> options, ILogger<ModelCatalog> logger)
+internal sealed class ModelCatalog(TimeProvider time, IOptions<ModelOptions> options, AdapterRegistry adapterSets, ILogger<ModelCatalog> logger)
 {
     /// <summary>The server's start, reported as the model's "created" (OpenAI's field; the weights carry no date we trust).</summary>
     readonly long started = time.GetUtcNow().ToUnixTimeSeconds();
@@ -43,6 +44,10 @@ internal sealed class ModelCatalog(TimeProvider time, IOptions<ModelOptions> opt
             new Dictionary<string, object?> { ["available"] = new[] { id } });
     }
 
+    /// <summary>"slow + fast, rank 32, scale 4" for a set: what a client needs to choose one.</summary>
+    static string SetNote(AdapterSetInfo set) => set.Phases.Count == 0 ? "no adapters" : string.Join(", ", set.Phases.Select(p =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{p.Phase}: rank {string.Join("/", p.Ranks)}, scale {string.Join("/", p.Scales)}")));
+
     public ModelCard Card(EngineDescription engine)
     {
         ArgumentNullException.ThrowIfNull(engine);
@@ -55,7 +60,7 @@ internal sealed class ModelCatalog(TimeProvider time, IOptions<ModelOptions> opt
             new ModelGuidance(engine.GuidanceKind, engine.DefaultGuidance, 0, engine.MaxGuidance),
             new ModelNegativePrompt(trueCfg, trueCfg ? engine.DefaultNegativePrompt : null),
             GenerationModes.All,
-            [.. engine.Adapters.Select(name => new ModelAdapter(name, engine.AdapterNotes?.GetValueOrDefault(name)))],
+            [.. adapterSets.Loaded.Select(set => new ModelAdapter(set.Name, SetNote(set)))],
             engine.GlanceNote,
             new ModelPromptLimits(engine.MaxPromptLength, [.. engine.PromptTokenLimits.Select(l => new ModelTokenLimit(l.Encoder, l.Tokens))]),
             engine.ExamplePrompts);

@@ -122,6 +122,8 @@ internal sealed class EngineWorker(
             metrics.EngineLoaded(engine.PromptCache);
             long warmUpStart = Stopwatch.GetTimestamp();
             engine.WarmUp();
+            // The sets are published before the server reports ready, so that no request sees an empty list.
+            ReconcileAdapters(engine);
             lifecycle.WarmedUp();
             Log.EngineReady(logger, Stopwatch.GetElapsedTime(warmUpStart).TotalMilliseconds);
             return engine;

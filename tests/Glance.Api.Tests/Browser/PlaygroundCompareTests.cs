@@ -42,6 +42,9 @@ public sealed class PlaygroundCompareTests(ITestOutputHelper output)
             .EnumerateArray().Select(e => e.GetString()!)];
         Assert.Equal(WorldExamples.Prompts(8), examples);
         Assert.Equal(examples[0], prompt);
+        // glance-mini's configured adapters are the set "default", offered with its phases.
+        Assert.Equal("default", (await browser.EvaluateAsync("[...document.getElementById('adapters').options].map(o => o.value).join(',')")).GetString());
+        Assert.Contains("slow: rank", (await browser.EvaluateAsync("document.getElementById('adaptersHint').textContent")).GetString(), StringComparison.Ordinal);
 
         await browser.EvaluateAsync("""
             document.getElementById('seed').value = '7';

@@ -22,6 +22,11 @@ public class ModelEndpointTests
             Licence = ModelFamilies.Licence(ModelFamilies.FluxDev),
             AdapterNotes = new Dictionary<string, string> { ["slow"] = "slow.safetensors: 4 modules" },
         },
+        AdapterSets =
+        [
+            new AdapterSetInfo("default", [new AdapterPhaseInfo("slow", "slow.safetensors", 4, [32], [4.0], 1024)], null),
+            new AdapterSetInfo("style", [new AdapterPhaseInfo("slow", "slow.safetensors", 4, [16], [1.0], 512), new AdapterPhaseInfo("fast", "fast.safetensors", 4, [16], [1.0], 512)], "x"),
+        ],
     };
 
     /// <summary>A snapshot configured by path under the default name: the model is called by its own name.</summary>
@@ -50,7 +55,7 @@ public class ModelEndpointTests
         Assert.Equal("""{"kind":"distilled","default":3.5,"min":0,"max":20}""", model.GetProperty("guidance").GetRawText());
         Assert.False(model.GetProperty("negative_prompt").GetProperty("supported").GetBoolean());
         Assert.Equal("""["glance","base"]""", model.GetProperty("modes").GetRawText());
-        Assert.Equal("""[{"name":"slow","note":"slow.safetensors: 4 modules"},{"name":"fast","note":null}]""", model.GetProperty("adapters").GetRawText());
+        Assert.Equal("""[{"name":"default","note":"slow: rank 32, scale 4"},{"name":"style","note":"slow: rank 16, scale 1, fast: rank 16, scale 1"}]""", model.GetProperty("adapters").GetRawText());
         Assert.Equal("""{"max_characters":200,"token_limits":[{"encoder":"clip","tokens":77},{"encoder":"t5","tokens":512}]}""", model.GetProperty("prompt").GetRawText());
         Assert.Equal("""["a lighthouse","a fox"]""", model.GetProperty("example_prompts").GetRawText());
     }

@@ -33,6 +33,9 @@ public sealed class FakeEngine : IGlanceEngine
         DefaultGuidance: 3.5, MaxGuidance: 20, DefaultBaseSteps: 4, MaxBaseSteps: 50, MaxPromptLength: 200,
         Adapters: ["slow", "fast"]);
 
+    /// <summary>The adapter sets the fake reports as attached (none unless a test sets them).</summary>
+    public IReadOnlyList<AdapterSetInfo> AdapterSets { get; init; } = [];
+
     public int SlowSteps { get; init; } = 2;
     public int FastSteps { get; init; } = 3;
     public TimeSpan StepDelay { get; init; } = TimeSpan.FromMilliseconds(2);
