@@ -40,6 +40,40 @@ internal sealed class AdapterRegistry : IDisposable
 
     public int MaxSets => _options.MaxSets;
 
+    public long MaxTotalBytes => _options.MaxTotalBytes;
+
+    /// <summary>Bytes a set's files take on disk (0 for files gone since the scan).</summary>
+    public static long BytesOf(AdapterSetFiles set)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        return new[] { set.SlowPath, set.FastPath }.Where(p => p is not null).Select(p => new FileInfo(p!)).Where(f => f.Exists).Sum(f => f.Length);
+    }
+
+    /// <summary>
+    /// The sets the engine should attach: in name order, at most <see cref="MaxSets"/> and at most
+    /// <see cref="MaxTotalBytes"/> together; the others with the limit that left them out.
+    /// </summary>
+    public (IReadOnlyList<AdapterSetFiles> Within, IReadOnlyDictionary<string, string> Beyond) WithinLimits()
+    {
+        var within = new List<AdapterSetFiles>();
+        var beyond = new Dictionary<string, string>(StringComparer.Ordinal);
+        long total = 0;
+        foreach (var set in Desired)
+        {
+            long bytes = BytesOf(set);
+            if (within.Count >= MaxSets)
+                beyond[set.Name] = $"More than Glance:Adapters:MaxSets ({MaxSets}) sets are in the folder; this one is not attached.";
+            else if (total + bytes > MaxTotalBytes)
+                beyond[set.Name] = $"The sets before it take {total} bytes; with its {bytes} they would pass Glance:Adapters:MaxTotalMiB ({_options.MaxTotalMiB} MiB).";
+            else
+            {
+                within.Add(set);
+                total += bytes;
+            }
+        }
+        return (within, beyond);
+    }
+
     /// <summary>Raised (on a thread-pool thread) when <see cref="Desired"/> changed; the worker wakes on it.</summary>
     public event Action? Changed;
 

@@ -19,6 +19,13 @@ internal sealed class AdapterUploads(AdapterRegistry registry, EngineCommands co
     public async Task<Outcome> StoreAsync(string name, IReadOnlyDictionary<string, Stream> files, CancellationToken cancellationToken)
     {
         string root = registry.Root ?? throw new InvalidOperationException("No registry folder is configured.");
+        var others = registry.Desired.Where(set => set.Name != name).ToArray();
+        if (others.Length >= registry.MaxSets)
+            return new Outcome(null, StatusCodes.Status409Conflict, $"The registry holds {others.Length} other sets; Glance:Adapters:MaxSets allows {registry.MaxSets}. Delete one first.");
+        long othersBytes = others.Sum(AdapterRegistry.BytesOf);
+        long newBytes = files.Values.Sum(stream => stream.Length);
+        if (othersBytes + newBytes > registry.MaxTotalBytes)
+            return new Outcome(null, StatusCodes.Status409Conflict, $"The other sets take {othersBytes} bytes; with this upload's {newBytes} they would pass Glance:Adapters:MaxTotalMiB ({registry.MaxTotalBytes >> 20} MiB).");
         string staging = Path.Combine(root, $".upload-{name}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(staging);
         try

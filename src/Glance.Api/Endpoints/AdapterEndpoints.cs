@@ -92,6 +92,7 @@ internal static class AdapterEndpoints
             {
                 { Set: { } set } => TypedResults.Created($"/v1/adapters/{name}", ToResponse(set)),
                 { Status: StatusCodes.Status422UnprocessableEntity } => ProblemKind.InvalidAdapterFile.ToResult(outcome.Problem),
+                { Status: StatusCodes.Status409Conflict } => ProblemKind.AdapterLimit.ToResult(outcome.Problem),
                 _ => ProblemKind.AdapterNotAttached.ToResult(outcome.Problem),
             };
         }

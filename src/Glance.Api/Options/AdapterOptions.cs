@@ -24,6 +24,12 @@ internal sealed class AdapterOptions
 
     public long MaxFileBytes => MaxFileMiB * (1L << 20);
 
+    /// <summary>The most the registry's sets may take together, in MiB: uploads beyond it are refused, and sets beyond it (in name order) are not attached.</summary>
+    [Range(1, 1_048_576)]
+    public int MaxTotalMiB { get; set; } = 8192;
+
+    public long MaxTotalBytes => MaxTotalMiB * (1L << 20);
+
     /// <summary>The most sets attached at once (besides the default set); further sets are reported and skipped.</summary>
     [Range(1, 10_000)]
     public int MaxSets { get; set; } = 64;

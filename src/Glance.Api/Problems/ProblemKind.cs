@@ -20,6 +20,7 @@ internal sealed record ProblemKind(string Slug, int Status, string Title)
     public static ProblemKind AdapterSetNotFound { get; } = new("adapter-set-not-found", StatusCodes.Status404NotFound, "No such adapter set.");
     public static ProblemKind AdapterRegistryMissing { get; } = new("adapter-registry-missing", StatusCodes.Status409Conflict, "No adapter registry folder is configured (Glance:Adapters:Path).");
     public static ProblemKind InvalidAdapterFile { get; } = new("invalid-adapter-file", StatusCodes.Status422UnprocessableEntity, "The adapter file does not fit the loaded model.");
+    public static ProblemKind AdapterLimit { get; } = new("adapter-limit", StatusCodes.Status409Conflict, "The adapter registry is full.");
     public static ProblemKind AdapterNotAttached { get; } = new("adapter-not-attached", StatusCodes.Status503ServiceUnavailable, "The adapter set was stored but is not attached yet.");
     public static ProblemKind ModelNotFound { get; } = new("model-not-found", StatusCodes.Status404NotFound, "No such model on this server.");
     public static ProblemKind JobNotFound { get; } = new("job-not-found", StatusCodes.Status404NotFound, "No such job (it may have expired).");

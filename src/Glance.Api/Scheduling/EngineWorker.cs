@@ -186,11 +186,10 @@ internal sealed class EngineWorker(
         long version = adapters.Version;
         if (version == adaptersApplied) return;
         var inUse = running.Select(item => item.Spec.AdapterSetName).ToHashSet(StringComparer.Ordinal);
-        var desired = adapters.Desired.Take(adapters.MaxSets).ToDictionary(set => set.Name, StringComparer.Ordinal);
+        var (within, beyond) = adapters.WithinLimits();
+        var desired = within.ToDictionary(set => set.Name, StringComparer.Ordinal);
         var attached = engine.AdapterSets.Where(set => set.Name != AdapterSets.Default).ToDictionary(set => set.Name, StringComparer.Ordinal);
-        var failures = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var skipped in adapters.Desired.Skip(adapters.MaxSets))
-            failures[skipped.Name] = $"More than Glance:Adapters:MaxSets ({adapters.MaxSets}) sets are in the folder; this one is not attached.";
+        var failures = new Dictionary<string, string>(beyond, StringComparer.Ordinal);
         bool deferred = false;
         foreach (string name in attached.Keys.Where(name => !desired.ContainsKey(name)))
         {

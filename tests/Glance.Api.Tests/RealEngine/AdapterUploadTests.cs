@@ -25,6 +25,7 @@ public sealed class AdapterUploadTests : IAsyncLifetime
             builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
             builder.UseSetting("Glance:Model:Device", "cpu");
             builder.UseSetting("Glance:Adapters:Path", _registry);
+            builder.UseSetting("Glance:Adapters:MaxSets", "1");
             builder.UseSetting("Glance:Auth:ApiKeys:0", UserKey);
             builder.UseSetting("Glance:Auth:AdminKeys:0", AdminKey);
             builder.UseSetting("Glance:RateLimit:Enabled", "false");
@@ -134,6 +135,22 @@ public sealed class AdapterUploadTests : IAsyncLifetime
         using var response = await PutAsync(name, AdminKey, ("slow", Shipped("slow")));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Empty(Stored());
+    }
+
+    [Fact]
+    public async Task AnUploadBeyondTheSetLimitIsA409WhileReplacingTheSetInPlaceIsAllowed()
+    {
+        using (var first = await PutAsync("one", AdminKey, ("slow", Shipped("slow")))) Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+
+        using var second = await PutAsync("two", AdminKey, ("slow", Shipped("slow")));
+        var problem = await ProblemAsync(second);
+        Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
+        Assert.EndsWith("/adapter-limit", problem.GetProperty("type").GetString(), StringComparison.Ordinal);
+        Assert.Contains("MaxSets", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(["one"], Stored());
+
+        using var replaced = await PutAsync("one", AdminKey, ("slow", Shipped("fast")));
+        Assert.Equal(HttpStatusCode.Created, replaced.StatusCode);
     }
 
     [Fact]
