@@ -105,7 +105,7 @@ public class FluxTransformerTests
     {
         using var model = MakeModel(Tiny);
         var weights = model.state_dict().Keys.Where(k => k.EndsWith(".weight", StringComparison.Ordinal) && !k.EndsWith("_norm.scale", StringComparison.Ordinal));
-        var linears = model.LinearLayers();
+        var linears = LoraLayers.Of(model);
         foreach (string key in weights) Assert.True(linears.ContainsKey(key[..^".weight".Length]), key);
         Assert.All(linears.Values, l => Assert.Same(model.Routing, l.Routing));
     }
@@ -255,7 +255,7 @@ public class FluxTransformerTests
             inputs.Timesteps.expand(2), inputs.Y.expand(2, -1), inputs.Guidance!.expand(2));
         var before = pair.RunOn(model);
 
-        var qkv = model.LinearLayers()["double_blocks.0.img_attn.qkv"];
+        var qkv = LoraLayers.Of(model)["double_blocks.0.img_attn.qkv"];
         const int rank = 4;
         qkv.AddPiece("slow", new LoraPiece("transformer_blocks.0.attn.to_k", randn(rank, Tiny.HiddenSize), randn(Tiny.HiddenSize, rank), Tiny.HiddenSize, rank, 1.0));
 

@@ -29,7 +29,7 @@ public sealed class QwenImageLoraTests : IDisposable
     /// <summary>lora_A / lora_B for every block linear, no alpha anywhere (as published); returns the path.</summary>
     string WriteAdapter(string name, QwenImageTransformer model, string prefix, long seed)
     {
-        var layers = model.LinearLayers();
+        var layers = LoraLayers.Of(model);
         using var generator = new Generator((ulong)seed, CPU);
         var tensors = new List<(string, Tensor)>();
         foreach (string module in AdaptedModules(model.Config))
@@ -57,7 +57,7 @@ public sealed class QwenImageLoraTests : IDisposable
 
         var intended = AdaptedModules(model.Config).ToHashSet(StringComparer.Ordinal);
         Assert.Equal(2 * 14, intended.Count);
-        foreach (var (name, layer) in model.LinearLayers())
+        foreach (var (name, layer) in LoraLayers.Of(model))
         {
             var pieces = layer.PiecesOf("slow");
             if (!intended.Contains(name))
@@ -113,7 +113,7 @@ public sealed class QwenImageLoraTests : IDisposable
             LoraAttacher.Attach(model, "slow", slow, QwenImageCheckpointNames.MapAdapterModule);
         using (var fast = LoraFile.Read(WriteAdapter("fast.safetensors", model, "", seed: 4)))
             LoraAttacher.Attach(model, "fast", fast, QwenImageCheckpointNames.MapAdapterModule);
-        foreach (var layer in model.LinearLayers().Values) layer.CacheMergedWeights = cacheMergedWeights;
+        foreach (var layer in LoraLayers.Of(model).Values) layer.CacheMergedWeights = cacheMergedWeights;
 
         using var _ = no_grad();
         var (img, txt) = QwenTinyModel.Inputs(3, 2, 3, 4);

@@ -1,3 +1,4 @@
+using Glance.Engine.Lora;
 using Glance.Engine.Models.Qwen;
 using Glance.Engine.Runtime;
 using Glance.Engine.Tests.Reference;
@@ -63,7 +64,7 @@ public class QwenImageTransformerTests
     public void EveryLinearLayerIsALoraLinearSharingTheModelRouting()
     {
         using var model = QwenTinyModel.Build();
-        var linears = model.LinearLayers();
+        var linears = LoraLayers.Of(model);
         var biases = model.state_dict().Keys.Where(k => k.EndsWith(".bias", StringComparison.Ordinal)).Select(k => k[..^".bias".Length]);
         Assert.Equal(biases.Order(StringComparer.Ordinal), linears.Keys.Order(StringComparer.Ordinal));
         Assert.All(linears.Values, l => Assert.Same(model.Routing, l.Routing));

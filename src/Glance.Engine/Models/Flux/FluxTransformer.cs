@@ -103,7 +103,7 @@ public sealed class FluxTransformer : nn.Module
         final_layer = new LastLayer(hidden, config.InChannels, DType, Device);
         RegisterComponents();
 
-        foreach (var linear in modules().OfType<LoraLinear>()) linear.Routing = Routing;
+        LoraLayers.ShareRouting(this, Routing);
     }
 
     public FluxConfig Config { get; }
@@ -114,12 +114,6 @@ public sealed class FluxTransformer : nn.Module
 
     /// <summary>Which batch rows use which adapter; shared by every linear layer of this model.</summary>
     public AdapterRouting Routing { get; } = new();
-
-    /// <summary>Every linear layer by its state-dict path (e.g. "double_blocks.0.img_attn.qkv"), for placing adapters.</summary>
-    public IReadOnlyDictionary<string, LoraLinear> LinearLayers() =>
-        named_modules()
-            .Where(m => m.module is LoraLinear)
-            .ToDictionary(m => m.name, m => (LoraLinear)m.module, StringComparer.Ordinal);
 
     /// <summary>
     /// Predicts the flow velocity for packed image tokens. Autograd stays as the caller set it: wrap inference

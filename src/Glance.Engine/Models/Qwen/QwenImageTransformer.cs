@@ -100,7 +100,7 @@ public sealed class QwenImageTransformer : nn.Module
         proj_out = new LoraLinear(inner, config.OutFeatures, hasBias: true, DType, Device);
         RegisterComponents();
 
-        foreach (var linear in modules().OfType<LoraLinear>()) linear.Routing = Routing;
+        LoraLayers.ShareRouting(this, Routing);
     }
 
     public QwenImageConfig Config { get; }
@@ -111,12 +111,6 @@ public sealed class QwenImageTransformer : nn.Module
 
     /// <summary>Which batch rows use which adapter; shared by every linear layer of this model.</summary>
     public AdapterRouting Routing { get; } = new();
-
-    /// <summary>Every linear layer by its state-dict path (e.g. "transformer_blocks.0.attn.to_q"), for placing adapters.</summary>
-    public IReadOnlyDictionary<string, LoraLinear> LinearLayers() =>
-        named_modules()
-            .Where(m => m.module is LoraLinear)
-            .ToDictionary(m => m.name, m => (LoraLinear)m.module, StringComparer.Ordinal);
 
     /// <summary>
     /// Predicts the flow velocity of packed image tokens. Autograd stays as the caller set it: wrap inference in
