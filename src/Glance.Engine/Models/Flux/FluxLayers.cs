@@ -44,12 +44,9 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        using var scope = NewDisposeScope();
-        var x = input.to(ScalarType.Float32);
-        var inverseRms = x.square().mean([-1], keepdim: true).Plus(Epsilon).rsqrt();
         // The reference casts back before applying the scale, so bfloat16 models round at the same point.
-        var normalized = x.mul(inverseRms).to(input.dtype).mul(scale);
-        return scope.MoveToOuter(normalized);
+        using var normalized = RmsNormalization.Normalize(input, Epsilon, input.dtype);
+        return normalized.mul(scale);
     }
 }
 

@@ -324,10 +324,7 @@ public sealed class Qwen25VLRmsNorm : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        using var scope = NewDisposeScope();
-        var x = input.to(ScalarType.Float32);
-        var variance = x.square().mean([-1], keepdim: true);
-        var normed = x.mul(variance.Plus(_eps).rsqrt()).to(input.dtype);
-        return weight.mul(normed).MoveToOuterDisposeScope();
+        using var normed = RmsNormalization.Normalize(input, _eps, input.dtype);
+        return weight.mul(normed);
     }
 }

@@ -27,11 +27,8 @@ internal sealed class QwenRmsNorm : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        using var scope = NewDisposeScope();
-        var x = input.to(ScalarType.Float32);
-        var inverseRms = x.square().mean([-1], keepdim: true).Plus(Epsilon).rsqrt();
-        var normalized = x.mul(inverseRms).to(weight.dtype).mul(weight);
-        return scope.MoveToOuter(normalized);
+        using var normalized = RmsNormalization.Normalize(input, Epsilon, weight.dtype);
+        return normalized.mul(weight);
     }
 }
 

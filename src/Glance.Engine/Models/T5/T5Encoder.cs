@@ -355,10 +355,7 @@ public sealed class T5LayerNorm : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        using var scope = NewDisposeScope();
-        var x = input.to(ScalarType.Float32);
-        var variance = x.square().mean([-1], keepdim: true);
-        var normed = x.mul(variance.Plus(_eps).rsqrt()).to(weight.dtype);
-        return normed.mul(weight).MoveToOuterDisposeScope();
+        using var normed = RmsNormalization.Normalize(input, _eps, weight.dtype);
+        return normed.mul(weight);
     }
 }
