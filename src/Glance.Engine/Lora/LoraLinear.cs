@@ -10,7 +10,7 @@ namespace Glance.Engine.Lora;
 /// shared <see cref="AdapterRouting"/>, or merged into the weight. Its own state-dict keys are exactly
 /// "weight" and "bias", as in the checkpoints; adapter tensors are kept out of the state dict.
 /// </summary>
-public sealed class LoraLinear : nn.Module<Tensor, Tensor>
+public sealed partial class LoraLinear : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006, CA1051 // the field names are the checkpoint's key names
     public Parameter weight;
@@ -61,6 +61,8 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     public void AddPiece(string adapter, LoraPiece piece)
     {
         ArgumentNullException.ThrowIfNull(piece);
+        if (IsOffloaded(adapter))
+            throw new InvalidOperationException($"Adapter '{adapter}' is offloaded to the host; load it before adding pieces.");
         if (_merged.Contains(adapter))
             throw new InvalidOperationException($"Adapter '{adapter}' is merged into this layer; unmerge it before adding pieces.");
         if (piece.Down.dim() != 2 || piece.Down.shape[1] != InFeatures)
@@ -85,6 +87,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
             piece.Down.Dispose();
             piece.Up.Dispose();
         }
+        ReleaseHostCopy(adapter);
     }
 
     public bool IsMerged(string adapter) => _merged.Contains(adapter);

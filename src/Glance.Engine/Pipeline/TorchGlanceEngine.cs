@@ -11,27 +11,31 @@ namespace Glance.Engine.Pipeline;
 /// sigma, adapter, conditioning and guidance, so requests at different steps and phases share one forward.
 /// All calls must come from the thread that owns the model.
 /// </summary>
-public sealed class TorchGlanceEngine : IGlanceEngine
+public sealed partial class TorchGlanceEngine : IGlanceEngine
 {
     readonly bool _ownsModel;
     readonly PromptEncodingCache? _promptCache;
     readonly Dictionary<string, AdapterSetFiles> _sets = new(StringComparer.Ordinal);
 
-    /// <param name="options">Read for the prompt cache only (<see cref="EngineOptions.PromptCacheEntries"/>,
-    /// <see cref="EngineOptions.PromptCacheMiB"/>); unset: the defaults, cache on.</param>
+    /// <param name="options">Read for the prompt cache (<see cref="EngineOptions.PromptCacheEntries"/>,
+    /// <see cref="EngineOptions.PromptCacheMiB"/>) and the adapters' device budget (<see cref="EngineOptions.MaxResidentAdapterMiB"/>);
+    /// unset: the defaults, cache on, adapters unlimited.</param>
     public TorchGlanceEngine(DiffusionModel model, bool ownsModel = true, EngineOptions? options = null)
-        : this(model, (options ?? new EngineOptions()).PromptCacheEntries, (options ?? new EngineOptions()).PromptCacheMiB * 1024L * 1024L, ownsModel)
+        : this(model, (options ?? new EngineOptions()).PromptCacheEntries, (options ?? new EngineOptions()).PromptCacheMiB * 1024L * 1024L, ownsModel,
+            options?.MaxResidentAdapterMiB * 1024L * 1024L)
     {
     }
 
-    /// <summary>Prompt cache limits in bytes rather than MiB, so that tests can fill it with a few tiny encodings.</summary>
-    internal TorchGlanceEngine(DiffusionModel model, int promptCacheEntries, long promptCacheBytes, bool ownsModel = true)
+    /// <summary>Prompt cache and adapter limits in bytes rather than MiB, so that tests can fill them with a few tiny tensors.</summary>
+    internal TorchGlanceEngine(DiffusionModel model, int promptCacheEntries, long promptCacheBytes, bool ownsModel = true, long? residentAdapterBytes = null)
     {
         Model = model ?? throw new ArgumentNullException(nameof(model));
         if (promptCacheEntries < 0 || promptCacheBytes < 0)
             throw new ArgumentOutOfRangeException(nameof(promptCacheEntries), $"Prompt cache limits must not be negative; received {promptCacheEntries} entries and {promptCacheBytes} bytes.");
         _ownsModel = ownsModel;
         if (promptCacheEntries > 0 && promptCacheBytes > 0) _promptCache = new PromptEncodingCache(promptCacheEntries, promptCacheBytes);
+        _residency = new Lora.ResidentAdapters(model.Denoiser, model.Device, residentAdapterBytes);
+        TrackAdapters();
         var c = model.Profile;
         Description = new EngineDescription(
             c.Name, model.Device.ToString(), model.DType.ToString(),
@@ -107,8 +111,9 @@ public sealed class TorchGlanceEngine : IGlanceEngine
         {
             var sets = new List<AdapterSetInfo>(_sets.Count + 1);
             var defaultPhases = PhasesOf(Serving.AdapterSets.Default);
-            if (defaultPhases.Count > 0) sets.Add(new AdapterSetInfo(Serving.AdapterSets.Default, defaultPhases, null));
-            sets.AddRange(_sets.Values.OrderBy(f => f.Name, StringComparer.Ordinal).Select(f => new AdapterSetInfo(f.Name, PhasesOf(f.Name), f.Fingerprint)));
+            if (defaultPhases.Count > 0) sets.Add(new AdapterSetInfo(Serving.AdapterSets.Default, defaultPhases, null) { Residency = ResidencyOf(Serving.AdapterSets.Default) });
+            sets.AddRange(_sets.Values.OrderBy(f => f.Name, StringComparer.Ordinal)
+                .Select(f => new AdapterSetInfo(f.Name, PhasesOf(f.Name), f.Fingerprint) { Residency = ResidencyOf(f.Name) }));
             return sets;
         }
     }
@@ -139,6 +144,7 @@ public sealed class TorchGlanceEngine : IGlanceEngine
         DetachAdapterSet(files.Name);
         foreach (var (phase, path) in phases) Model.AttachAdapter(Serving.AdapterSets.AdapterName(files.Name, phase), path);
         _sets[files.Name] = files;
+        TrackAdapters();
     }
 
     public void CheckAdapterSet(AdapterSetFiles files) => CheckAdapterSetFiles(files);
@@ -169,6 +175,7 @@ public sealed class TorchGlanceEngine : IGlanceEngine
         if (!_sets.Remove(name)) return false;
         foreach (string phase in new[] { PlanBuilder.SlowPhase, PlanBuilder.FastPhase })
             Model.DetachAdapter(Serving.AdapterSets.AdapterName(name, phase));
+        TrackAdapters();
         return true;
     }
 
@@ -252,6 +259,7 @@ public sealed class TorchGlanceEngine : IGlanceEngine
             if (s.Spec.Width != width || s.Spec.Height != height)
                 throw new ArgumentException($"A step batch must share one resolution; received {width}x{height} and {s.Spec.Width}x{s.Spec.Height}.", nameof(batch));
         }
+        PrepareAdapters(states.Select(s => s.NextStep!.Adapter));
 
         using var scope = NewDisposeScope();
         using var mode = inference_mode();

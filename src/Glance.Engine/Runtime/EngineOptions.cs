@@ -17,6 +17,13 @@ public sealed record EngineOptions
     public int MergedAdapterCacheMiB { get; init; } = 512;
 
     /// <summary>
+    /// Memory, on the model's device, for the low-rank tensors of the adapters attached from files; beyond it the least
+    /// recently used adapters wait in host memory until a step needs them (see <see cref="Lora.ResidentAdapters"/>).
+    /// Unset or 0: unlimited, every adapter stays on the device.
+    /// </summary>
+    public int? MaxResidentAdapterMiB { get; init; }
+
+    /// <summary>
     /// Where the text encoders (T5, and CLIP for FLUX.1) live: "model" (the transformer's device) or a device such as
     /// "cpu", so that a GPU holds only the transformer and the autoencoder; encodings move to the model's device.
     /// </summary>

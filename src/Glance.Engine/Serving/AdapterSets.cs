@@ -35,4 +35,11 @@ public sealed record AdapterSetFiles(string Name, string? SlowPath, string? Fast
 public sealed record AdapterPhaseInfo(string Phase, string File, int Modules, IReadOnlyList<long> Ranks, IReadOnlyList<double> Scales, long Bytes);
 
 /// <summary>An attached set as clients see it.</summary>
-public sealed record AdapterSetInfo(string Name, IReadOnlyList<AdapterPhaseInfo> Phases, string? Fingerprint);
+public sealed record AdapterSetInfo(string Name, IReadOnlyList<AdapterPhaseInfo> Phases, string? Fingerprint)
+{
+    /// <summary>Where the set's adapters are now; null when the engine does not say.</summary>
+    public AdapterResidencyInfo? Residency { get; init; }
+}
+
+/// <summary>Whether every adapter of a set is on the model's device (else some wait in host memory), and their bytes.</summary>
+public sealed record AdapterResidencyInfo(bool Resident, long Bytes);

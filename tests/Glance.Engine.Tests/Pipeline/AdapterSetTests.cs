@@ -10,38 +10,14 @@ namespace Glance.Engine.Tests.Pipeline;
 /// <summary>Named Slow + Fast adapter sets on one model, chosen per request and mixed in one step batch.</summary>
 public sealed class AdapterSetTests : IDisposable
 {
-    readonly string _folder = Path.Combine(Path.GetTempPath(), "glance-adapter-sets-" + Guid.NewGuid().ToString("N"));
+    readonly TinyAdapterFolder _adapters = new();
+    readonly string _folder;
 
-    public AdapterSetTests() => Directory.CreateDirectory(_folder);
+    public AdapterSetTests() => _folder = _adapters.Path;
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_folder)) Directory.Delete(_folder, recursive: true);
-    }
+    public void Dispose() => _adapters.Dispose();
 
-    /// <summary>A set's phase file: a rank-4 PEFT adapter on the tiny model's broad targets with weights drawn from the seed.</summary>
-    string WriteAdapter(string name, string phase, long seed)
-    {
-        using var donor = TinyModels.Create(withAdapters: false);
-        foreach (var p in donor.AddTrainableAdapter(phase, Glance.Engine.Training.LoraTargetSets.BroadTargets(donor.Config.Transformer), rank: 4, alpha: 4, seed: seed))
-            p.requires_grad = false;
-        using (var noGrad = no_grad())
-        using (var generator = new Generator((ulong)seed, CPU))
-        {
-            foreach (var layer in LoraLayers.Of(donor.Transformer).Values)
-            {
-                foreach (var piece in layer.PiecesOf(phase))
-                {
-                    using var values = randn(piece.Up.shape, generator: generator);
-                    using var scaled = values.Times(0.3);
-                    piece.Up.copy_(scaled);
-                }
-            }
-        }
-        string path = Path.Combine(_folder, $"{name}-{phase}.safetensors");
-        LoraFile.WritePeft(donor.Transformer, phase, path);
-        return path;
-    }
+    string WriteAdapter(string name, string phase, long seed) => _adapters.Write(name, phase, seed);
 
     static GenerationSpec Spec(long seed, string? set) => new("a red circle", null, 16, 16, seed, SamplingMode.Glance, AdapterSet: set);
 
