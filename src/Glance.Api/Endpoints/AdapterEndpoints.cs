@@ -1,4 +1,5 @@
 using Glance.Api.Adapters;
+using Glance.Api.Engine;
 using Glance.Api.Options;
 using Glance.Api.Problems;
 using Glance.Api.Security;
@@ -65,7 +66,8 @@ internal static class AdapterEndpoints
     }
 
     static async Task<Results<Created<AdapterSetResponse>, ValidationProblem, ProblemHttpResult>> PutAsync(
-        string name, HttpContext http, AdapterRegistry registry, AdapterUploads uploads, ApiKeyValidator keys, IOptions<AdapterOptions> options)
+        string name, HttpContext http, AdapterRegistry registry, AdapterUploads uploads, ApiKeyValidator keys, IOptions<AdapterOptions> options,
+        EngineAdapterResidency residency)
     {
         if (WriteProblem(http, keys, registry) is { } refused) return refused;
         if (InvalidName(name) is { } invalid) return invalid;
@@ -90,7 +92,7 @@ internal static class AdapterEndpoints
             var outcome = await uploads.StoreAsync(name, streams, http.RequestAborted).ConfigureAwait(false);
             return outcome switch
             {
-                { Set: { } set } => TypedResults.Created($"/v1/adapters/{name}", ToResponse(set)),
+                { Set: { } set } => TypedResults.Created($"/v1/adapters/{name}", ToResponse(set, residency)),
                 { Status: StatusCodes.Status422UnprocessableEntity } => ProblemKind.InvalidAdapterFile.ToResult(outcome.Problem),
                 { Status: StatusCodes.Status409Conflict } => ProblemKind.AdapterLimit.ToResult(outcome.Problem),
                 _ => ProblemKind.AdapterNotAttached.ToResult(outcome.Problem),
@@ -112,20 +114,27 @@ internal static class AdapterEndpoints
             : ProblemKind.AdapterSetNotFound.ToResult($"Adapter set '{name}' is not in the registry folder.");
     }
 
-    static Ok<AdapterSetListResponse> List(AdapterRegistry registry) =>
-        TypedResults.Ok(new AdapterSetListResponse([.. registry.Loaded.Select(ToResponse)], registry.Failures));
+    static Ok<AdapterSetListResponse> List(AdapterRegistry registry, EngineAdapterResidency residency) =>
+        TypedResults.Ok(new AdapterSetListResponse([.. registry.Loaded.Select(set => ToResponse(set, residency))], registry.Failures));
 
-    static Results<Ok<AdapterSetResponse>, ProblemHttpResult> Get(string name, AdapterRegistry registry)
+    static Results<Ok<AdapterSetResponse>, ProblemHttpResult> Get(string name, AdapterRegistry registry, EngineAdapterResidency residency)
     {
-        if (registry.Find(name) is { } set) return TypedResults.Ok(ToResponse(set));
+        if (registry.Find(name) is { } set) return TypedResults.Ok(ToResponse(set, residency));
         string detail = registry.Failures.TryGetValue(name, out string? reason)
             ? $"Adapter set '{name}' is in the registry folder but could not be attached: {reason}"
             : $"Adapter set '{name}' does not exist; available: {string.Join(", ", registry.Loaded.Select(s => s.Name).DefaultIfEmpty("(none)"))}.";
         return ProblemKind.AdapterSetNotFound.ToResult(detail);
     }
 
-    static AdapterSetResponse ToResponse(AdapterSetInfo set) => new(
+    /// <summary>
+    /// The set as clients see it; residency from the engine's live counters (the registry's copy of the sets is only
+    /// refreshed when they change, residency at every step), else as the engine last reported it.
+    /// </summary>
+    static AdapterSetResponse ToResponse(AdapterSetInfo set, EngineAdapterResidency residency) => new(
         set.Name,
         [.. set.Phases.Select(p => new AdapterPhaseResponse(p.Phase, p.File, p.Modules, p.Ranks, p.Scales, p.Bytes))],
-        set.Name == AdapterSets.Default ? "configuration" : "registry");
+        set.Name == AdapterSets.Default ? "configuration" : "registry",
+        residency.Counters is { } live
+            ? set.Phases.All(p => live.IsResident(AdapterSets.AdapterName(set.Name, p.Phase)))
+            : set.Residency?.Resident ?? true);
 }

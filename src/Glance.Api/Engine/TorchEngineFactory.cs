@@ -1,4 +1,5 @@
 using Glance.Api.Options;
+using Glance.Api.Telemetry;
 using Glance.Engine.Pipeline;
 using Glance.Engine.Runtime;
 using Glance.Engine.Serving;
@@ -9,9 +10,14 @@ namespace Glance.Api.Engine;
 /// <summary>
 /// The production engine factory: loads the model folder named by <see cref="ModelOptions"/> (a configured
 /// path, else the shipped model of that name), attaches configured extra adapters, and wraps it in the
-/// TorchSharp step engine. Called on the engine thread, which then owns every tensor of the model.
+/// TorchSharp step engine, whose adapters stay on the device within <see cref="AdapterOptions.MaxResidentMiB"/>.
+/// Called on the engine thread, which then owns every tensor of the model.
 /// </summary>
-internal sealed class TorchEngineFactory(IOptions<ModelOptions> model) : IEngineFactory
+internal sealed class TorchEngineFactory(
+    IOptions<ModelOptions> model,
+    IOptions<AdapterOptions>? adapters = null,
+    EngineAdapterResidency? residency = null,
+    ILogger<TorchEngineFactory>? logger = null) : IEngineFactory
 {
     public IGlanceEngine Create()
     {
@@ -29,13 +35,18 @@ internal sealed class TorchEngineFactory(IOptions<ModelOptions> model) : IEngine
             TextEncoderDType = options.TextEncoderDType,
             PromptCacheEntries = options.PromptCacheEntries,
             PromptCacheMiB = options.PromptCacheMiB,
+            MaxResidentAdapterMiB = adapters?.Value.MaxResidentMiB,
         };
         var glance = ModelLoader.Load(folder, engineOptions, options.AdapterScale);
         try
         {
             // Configuration keys are case-insensitive (Adapters:Slow binds as "Slow"); the Glance plan names its phases' adapters in lower case.
             foreach (var (name, path) in options.Adapters) glance.AttachAdapter(name.ToLowerInvariant(), path, options.AdapterScale, options.AdapterScaleWithoutAlpha);
-            return new TorchGlanceEngine(glance, options: engineOptions);
+            var engine = new TorchGlanceEngine(glance, options: engineOptions);
+            if (logger is not null)
+                engine.AdapterResidency.BudgetExceeded += (_, e) => Log.AdapterBudgetExceeded(logger, e.NeededBytes / 1048576.0, e.BudgetBytes / 1048576.0);
+            if (residency is not null) residency.Counters = engine.AdapterResidency;
+            return engine;
         }
         catch
         {

@@ -33,4 +33,14 @@ internal sealed class AdapterOptions
     /// <summary>The most sets attached at once (besides the default set); further sets are reported and skipped.</summary>
     [Range(1, 10_000)]
     public int MaxSets { get; set; } = 64;
+
+    /// <summary>
+    /// Device memory, in MiB, for the adapters' low-rank tensors (every set's, the default set's included); beyond it
+    /// the least recently used adapters wait in host memory and come back for the step that needs them. Unset or 0:
+    /// unlimited, every adapter stays on the device, as without this setting. That is the default because
+    /// <see cref="MaxTotalMiB"/> already bounds what can be attached and adapters are small beside a model; set it
+    /// where many sets would crowd a GPU's activations (a step's adapters are loaded even beyond it).
+    /// </summary>
+    [Range(0, 1_048_576)]
+    public int? MaxResidentMiB { get; set; }
 }

@@ -11,6 +11,7 @@ internal static class SchedulingSetup
     public static IServiceCollection AddGlanceEngine(this IServiceCollection services)
     {
         services.AddSingleton<IEngineFactory, TorchEngineFactory>();
+        services.AddSingleton<EngineAdapterResidency>();
         services.AddSingleton<ServerLifecycle>();
         services.AddSingleton<Adapters.AdapterRegistry>();
         services.AddSingleton<EngineCommands>();

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Glance.Api.Engine;
 using Glance.Api.Scheduling;
 using Glance.Engine.Serving;
 
@@ -9,7 +10,8 @@ namespace Glance.Api.Telemetry;
 /// glance_engine_call_duration_seconds{operation}, glance_batch_size, glance_requests_total{outcome, adapters},
 /// glance_request_duration_seconds{adapters} (completed requests, queue to PNG),
 /// glance_queue_depth, glance_running_requests, glance_prompt_cache_hits_total, glance_prompt_cache_misses_total (once the
-/// engine has loaded, when it has a prompt cache).
+/// engine has loaded, when it has a prompt cache), glance_adapter_resident_bytes and glance_adapter_evictions_total (once
+/// the engine has loaded, when it keeps adapter residency).
 /// </summary>
 internal sealed class ServerMetrics
 {
@@ -26,7 +28,7 @@ internal sealed class ServerMetrics
     int running;
     PromptCacheCounters? promptCache;
 
-    public ServerMetrics(IMeterFactory meterFactory, RequestQueue queue)
+    public ServerMetrics(IMeterFactory meterFactory, RequestQueue queue, EngineAdapterResidency? residency = null)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
         ArgumentNullException.ThrowIfNull(queue);
@@ -50,7 +52,14 @@ internal sealed class ServerMetrics
             "Distinct prompt texts of an engine start found in the prompt cache (not encoded again).");
         meter.CreateObservableCounter("glance.prompt_cache.misses", () => PromptCacheCount(c => c.Misses), "{prompt}",
             "Distinct prompt texts of an engine start not in the prompt cache (encoded, then cached).");
+        meter.CreateObservableGauge("glance.adapter.resident", () => ResidencyCount(residency, c => c.ResidentBytes), "By",
+            "Bytes of adapter tensors on the model's device (Glance:Adapters:MaxResidentMiB bounds it; adapters offloaded to the host not counted).");
+        meter.CreateObservableCounter("glance.adapter.evictions", () => ResidencyCount(residency, c => c.Evictions), "{adapter}",
+            "Adapters moved off the model's device to make room for those a step needed (least recently used first).");
     }
+
+    static IEnumerable<Measurement<long>> ResidencyCount(EngineAdapterResidency? residency, Func<AdapterResidencyCounters, long> read) =>
+        residency?.Counters is { } counters ? [new Measurement<long>(read(counters))] : [];
 
     /// <summary>The loaded engine's prompt cache counters (null: the engine has no prompt cache).</summary>
     public void EngineLoaded(PromptCacheCounters? counters) => Volatile.Write(ref promptCache, counters);

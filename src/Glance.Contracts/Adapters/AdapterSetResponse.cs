@@ -13,7 +13,9 @@ public sealed record AdapterPhaseResponse(string Phase, string File, int Modules
 /// <param name="Name">The set's name; "default" is the configured Slow/Fast pair.</param>
 /// <param name="Phases">The phases it adapts; a phase it lacks runs on the base weights.</param>
 /// <param name="Source">"configuration" for the default set, "registry" for a set from the shared adapter folder.</param>
-public sealed record AdapterSetResponse(string Name, IReadOnlyList<AdapterPhaseResponse> Phases, string Source);
+/// <param name="Resident">Whether the set's adapters are on the model's device now; false: some wait in host memory
+/// (Glance:Adapters:MaxResidentMiB) and the next step that uses them brings them back.</param>
+public sealed record AdapterSetResponse(string Name, IReadOnlyList<AdapterPhaseResponse> Phases, string Source, bool Resident = true);
 
 /// <summary>GET /v1/adapters: the sets attached, and sets of the registry folder that could not be attached, with why.</summary>
 public sealed record AdapterSetListResponse(IReadOnlyList<AdapterSetResponse> Data, IReadOnlyDictionary<string, string> Failures);

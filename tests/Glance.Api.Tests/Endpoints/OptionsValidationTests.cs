@@ -14,6 +14,7 @@ public class OptionsValidationTests
     [InlineData("Glance:Model:Threads", "0", "Threads")]
     [InlineData("Glance:Model:PromptCacheEntries", "-1", "PromptCacheEntries")]
     [InlineData("Glance:Model:PromptCacheMiB", "-1", "PromptCacheMiB")]
+    [InlineData("Glance:Adapters:MaxResidentMiB", "-1", "MaxResidentMiB")]
     public async Task InvalidOptionsStopTheServerFromStarting(string key, string value, string named)
     {
         await using var app = new GlanceApp(settings: new Dictionary<string, string?> { [key] = value });

@@ -22,7 +22,7 @@ public sealed class AdapterSetEndpointTests : IDisposable
         if (Directory.Exists(_registry)) Directory.Delete(_registry, recursive: true);
     }
 
-    static string ShippedAdapter(string phase) =>
+    internal static string ShippedAdapter(string phase) =>
         Path.Combine(ModelLocator.Resolve(ModelLocator.DefaultModel), GlanceModel.AdaptersFolder, phase + ".safetensors");
 
     /// <summary>Writes a set the way an operator or another replica would: into a dot-folder, then renamed into place.</summary>
