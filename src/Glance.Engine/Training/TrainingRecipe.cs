@@ -1,3 +1,5 @@
+using Glance.Engine.Serving;
+
 namespace Glance.Engine.Training;
 
 /// <summary>
@@ -12,6 +14,17 @@ public sealed record TrainingRecipe(int Rank, double AlphaPerRank, double Learni
 
     /// <summary>Qwen-Image's: rank 32, alpha = 4 x rank, 3e-4, 60 steps, attention, modulation and MLP outputs of both streams.</summary>
     public static TrainingRecipe QwenImage { get; } = new(32, 4, 3e-4, 60, LoraTargetSets.Broad);
+
+    /// <summary>The recipe of a model family (<see cref="ModelFamilies"/>): Qwen-Image's, else FLUX.1's.</summary>
+    public static TrainingRecipe ForFamily(string family) => family == ModelFamilies.QwenImage ? QwenImage : Flux;
+
+    /// <summary>What a spec trains with: its overrides, else this recipe.</summary>
+    public AdapterTrainingSettings Settings(AdapterTrainingSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        int rank = spec.Rank ?? Rank;
+        return new AdapterTrainingSettings(spec.Steps ?? Steps, rank, AlphaPerRank * rank, spec.LearningRate ?? LearningRate, spec.Targets ?? Targets, spec.Image.Width, spec.Image.Height);
+    }
 
     /// <summary>The options of one phase: the recipe with a request's overrides.</summary>
     public LoraTrainingOptions For(string phase, IReadOnlyList<string> targets, int? rank = null, double? learningRate = null, int? steps = null, long seed = 1)
