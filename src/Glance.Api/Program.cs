@@ -32,6 +32,7 @@ app.MapGenerateEndpoints();
 app.MapOpenAiImagesEndpoints();
 app.MapJobEndpoints();
 app.MapAdapterEndpoints();
+app.MapAdapterTrainingEndpoints();
 app.MapModelEndpoints();
 
 app.Run();

@@ -48,14 +48,14 @@ internal static class AdapterEndpoints
         return app;
     }
 
-    static ProblemHttpResult? WriteProblem(HttpContext http, ApiKeyValidator keys, AdapterRegistry registry)
+    internal static ProblemHttpResult? WriteProblem(HttpContext http, ApiKeyValidator keys, AdapterRegistry registry)
     {
         if (keys.IsEnabled && (ApiKeyMiddleware.PresentedKey(http.Request) is not { } key || !keys.IsAdmin(key)))
             return ProblemKind.Forbidden.ToResult("Changing adapter sets needs a key listed in Glance:Auth:AdminKeys.");
         return registry.Root is null ? ProblemKind.AdapterRegistryMissing.ToResult("Set Glance:Adapters:Path to a folder (shared by all replicas) to add sets.") : null;
     }
 
-    static ValidationProblem? InvalidName(string name)
+    internal static ValidationProblem? InvalidName(string name)
     {
         if (AdapterSets.IsValidName(name) && name != AdapterSets.Default) return null;
         var errors = new FieldErrors();

@@ -35,7 +35,7 @@ internal static class JobEndpoints
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         jobs.MapGet("/{id}", GetAsync)
             .WithName("GetJob")
-            .WithSummary("A job's status, step and phase progress, timings and error.");
+            .WithSummary("A job's status, step and phase progress, timings and error (training jobs: their set, settings, loss and time left).");
         jobs.MapGet("/{id}/image", GetImageAsync)
             .WithName("GetJobImage")
             .WithSummary("The finished job's PNG (409 until it completes).")
@@ -75,6 +75,8 @@ internal static class JobEndpoints
     {
         JobResponse? job = await store.GetAsync(id, cancellationToken).ConfigureAwait(false);
         if (job is null) return NotFound(id);
+        if (job.Training is { } training)
+            return ProblemKind.JobNotCompleted.ToResult($"Job '{id}' is a training job: it makes adapter set '{training.AdapterSet}' (GET /v1/adapters/{training.AdapterSet}), not an image.");
         byte[]? png = job.Status == JobStatus.Completed ? await store.GetImageAsync(id, cancellationToken).ConfigureAwait(false) : null;
         if (png is null)
             return ProblemKind.JobNotCompleted.ToResult($"Job '{id}' is {job.Status}; its image exists once it is {JobStatus.Completed}.");

@@ -57,6 +57,11 @@ internal sealed class JobRunner(
         return (status, job);
     }
 
+    /// <summary>Lets <see cref="Cancel"/> reach a job that another runner (adapter training) follows here.</summary>
+    public void Track(string id, CancellationTokenSource cancellation) => active[id] = cancellation;
+
+    public void Untrack(string id) => active.TryRemove(id, out _);
+
     /// <summary>
     /// Asks a job to stop at its next step boundary, here or on the replica that runs it; false when no replica
     /// can be asked (jobs in process memory, and this one is not running here).

@@ -14,6 +14,7 @@ internal static class OptionsRegistration
         Bind<JobOptions>(services, JobOptions.Section);
         Bind<ModelOptions>(services, ModelOptions.Section);
         Bind<AdapterOptions>(services, AdapterOptions.Section);
+        Bind<TrainingOptions>(services, TrainingOptions.Section);
         return services;
     }
 

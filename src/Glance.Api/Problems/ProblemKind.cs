@@ -22,6 +22,10 @@ internal sealed record ProblemKind(string Slug, int Status, string Title)
     public static ProblemKind InvalidAdapterFile { get; } = new("invalid-adapter-file", StatusCodes.Status422UnprocessableEntity, "The adapter file does not fit the loaded model.");
     public static ProblemKind AdapterLimit { get; } = new("adapter-limit", StatusCodes.Status409Conflict, "The adapter registry is full.");
     public static ProblemKind AdapterNotAttached { get; } = new("adapter-not-attached", StatusCodes.Status503ServiceUnavailable, "The adapter set was stored but is not attached yet.");
+    public static ProblemKind AdapterBusy { get; } = new("adapter-busy", StatusCodes.Status409Conflict, "A training job for this adapter set is already queued or running.");
+    public static ProblemKind TrainingDisabled { get; } = new("training-disabled", StatusCodes.Status403Forbidden, "Adapter training is turned off on this server (Glance:Training:Enabled).");
+    public static ProblemKind TrainingFailed { get; } = new("training-failed", StatusCodes.Status500InternalServerError, "The adapter training failed.");
+    public static ProblemKind InvalidImage { get; } = new("invalid-image", StatusCodes.Status422UnprocessableEntity, "The image cannot be used.");
     public static ProblemKind ModelNotFound { get; } = new("model-not-found", StatusCodes.Status404NotFound, "No such model on this server.");
     public static ProblemKind JobNotFound { get; } = new("job-not-found", StatusCodes.Status404NotFound, "No such job (it may have expired).");
     public static ProblemKind MethodNotAllowed { get; } = new("method-not-allowed", StatusCodes.Status405MethodNotAllowed, "The method is not allowed on this resource.");

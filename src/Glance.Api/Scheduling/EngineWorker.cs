@@ -14,7 +14,7 @@ namespace Glance.Api.Scheduling;
 /// Owns the engine on one dedicated thread (tensor scopes are thread-local, so every engine call happens there).
 /// At each step boundary it drops cancelled requests, asks <see cref="BatchPolicy"/> for the next batch, starts
 /// newly admitted requests in one call, runs one step for the batch, and decodes the finished ones in one call;
-/// PNG encoding happens on the thread pool.
+/// PNG encoding happens on the thread pool. Adapter training jobs take step slots between them (<see cref="TrainingShare"/>).
 /// </summary>
 internal sealed class EngineWorker(
     IEngineFactory engineFactory,
@@ -27,6 +27,7 @@ internal sealed class EngineWorker(
     IOptions<ShutdownOptions> shutdown,
     AdapterRegistry adapters,
     EngineCommands commands,
+    Training.TrainingSlot training,
     ILogger<EngineWorker> logger) : BackgroundService
 {
     static readonly TimeSpan IdleWait = TimeSpan.FromSeconds(1);
@@ -88,7 +89,18 @@ internal sealed class EngineWorker(
         {
             IGlanceEngine? engine = Load();
             if (engine is null) return;
-            using (engine) Loop(engine);
+            using (engine)
+            {
+                try
+                {
+                    Loop(engine);
+                }
+                finally
+                {
+                    // On the engine thread, before the engine goes: a training run holds adapters on its model.
+                    training.Abandon(WorkOutcome.ShutDown, "The server stopped before the training job finished; submit it again.");
+                }
+            }
         }
 #pragma warning disable CA1031 // The worker thread must never die silently: whatever happens, fail what it holds.
         catch (Exception ex)
@@ -102,6 +114,7 @@ internal sealed class EngineWorker(
         finally
         {
             commands.FailPending("The engine is not running.");
+            training.Abandon(WorkOutcome.EngineUnavailable, "The engine is not running.");
             EndAll(queue.TakeAll(close: true), WorkOutcome.ShutDown, "The server stopped before the request was started.");
             lifecycle.Stopped();
             exited.TrySetResult();
@@ -149,30 +162,49 @@ internal sealed class EngineWorker(
             ReconcileAdapters(engine);
             commands.RunPending(engine);
             DropCancelled();
+            training.DropCancelled();
             if (abandon)
             {
                 EndAll([.. running], WorkOutcome.ShutDown, "The server stopped before the request finished.");
                 running.Clear();
                 return;
             }
-            if (running.Count == 0 && queue.Count == 0)
+            // Training runs for minutes: a draining server stops it at once rather than holding the grace period.
+            if (lifecycle.IsDraining && training.HasWork)
+                training.Abandon(WorkOutcome.ShutDown, "The server is shutting down; the training job was stopped. Submit it again.");
+            if (running.Count == 0 && queue.Count == 0 && !training.HasWork)
             {
                 if (lifecycle.IsDraining) return;
                 queue.WaitForWake(IdleWait);
                 continue;
             }
-            BatchDecision decision = BatchPolicy.Plan(
-                [.. running.Select(ToCandidate)], [.. queue.Snapshot().Select(ToCandidate)], limits);
-            if (decision.IsIdle)
+            bool stepped = false;
+            if (running.Count > 0 || queue.Count > 0)
             {
-                queue.WaitForWake(IdleWait);
+                BatchDecision decision = BatchPolicy.Plan(
+                    [.. running.Select(ToCandidate)], [.. queue.Snapshot().Select(ToCandidate)], limits);
+                if (!decision.IsIdle)
+                {
+                    Start(engine, queue.Take(decision.Admit));
+                    List<WorkItem> batch = running.FindAll(item => decision.Step.Contains(item.Id));
+                    if (batch.Count > 0)
+                    {
+                        Step(engine, batch);
+                        training.GenerationStepped();
+                        stepped = true;
+                    }
+                }
+                metrics.Running(running.Count);
+                Volatile.Write(ref runningCount, running.Count);
+            }
+            // A slot no generation step used goes to training whatever the share.
+            bool trainNow = training.ShouldTrain(generationWaiting: running.Count > 0 || queue.Count > 0);
+            if (training.HasWork && (trainNow || !stepped))
+            {
+                training.Step(engine);
                 continue;
             }
-            Start(engine, queue.Take(decision.Admit));
-            List<WorkItem> batch = running.FindAll(item => decision.Step.Contains(item.Id));
-            if (batch.Count > 0) Step(engine, batch);
-            metrics.Running(running.Count);
-            Volatile.Write(ref runningCount, running.Count);
+            if (!stepped) queue.WaitForWake(IdleWait);
         }
     }
 

@@ -16,6 +16,9 @@ internal static class SchedulingSetup
         services.AddSingleton<Adapters.AdapterRegistry>();
         services.AddSingleton<EngineCommands>();
         services.AddSingleton<Adapters.AdapterUploads>();
+        services.AddSingleton<Training.TrainingQueue>();
+        services.AddSingleton<Training.TrainingSlot>();
+        services.AddSingleton<Training.TrainingJobRunner>();
         services.AddSingleton(provider => new RequestQueue(provider.GetRequiredService<IOptions<QueueOptions>>().Value.Capacity));
         services.AddSingleton<GenerationScheduler>();
         services.AddSingleton<ImageGeneration>();

@@ -17,6 +17,8 @@ public static class JobEventNames
 /// <param name="Event">One of <see cref="JobEventNames"/>.</param>
 /// <param name="Step">Steps completed when the event occurred.</param>
 /// <param name="Phase">For step: the step's phase; for phase: the phase now entered.</param>
+/// <param name="Loss">Training jobs' step events: the step's loss.</param>
+/// <param name="EtaSeconds">Training jobs' step events: estimated seconds left.</param>
 public sealed record JobEvent(
     string Event,
     string JobId,
@@ -24,4 +26,6 @@ public sealed record JobEvent(
     int TotalSteps,
     string? Phase,
     DateTimeOffset At,
-    JobError? Error = null);
+    JobError? Error = null,
+    double? Loss = null,
+    double? EtaSeconds = null);

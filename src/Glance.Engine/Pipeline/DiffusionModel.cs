@@ -96,6 +96,12 @@ public abstract class DiffusionModel : IDisposable
         return parameters;
     }
 
+    /// <summary>The family's Glance adapter recipe (rank, alpha, rate, steps, targets) for training on one pair.</summary>
+    public abstract Training.TrainingRecipe TrainingRecipe { get; }
+
+    /// <summary>The transformer modules of a named target set ("attention" or "broad"), as adapter files name them.</summary>
+    public abstract IReadOnlyList<string> AdapterTargets(string targetSet);
+
     public void DetachAdapter(string name)
     {
         if (!_adapters.Remove(name)) return;

@@ -1,3 +1,4 @@
+using Glance.Engine.Training;
 using Glance.Engine.Models.T5;
 using Glance.Engine.Checkpoints;
 using Glance.Engine.Latents;
@@ -151,6 +152,10 @@ public sealed class GlanceModel : DiffusionModel
         StateDictIO.Save(TextEncoder, Path.Combine(folder, TextEncoderFile), storage);
         if (Tokenizer is WordTokenizer words) words.Save(Path.Combine(folder, WordVocabularyFile));
     }
+
+    public override TrainingRecipe TrainingRecipe => TrainingRecipe.Flux;
+
+    public override IReadOnlyList<string> AdapterTargets(string targetSet) => LoraTargetSets.Named(targetSet, Config.Transformer);
 
     protected override ModuleSlice? ResolveAdapterTarget(string moduleName) => FluxCheckpointNames.MapDiffusersModule(moduleName, Config.Transformer);
 

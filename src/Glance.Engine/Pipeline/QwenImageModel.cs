@@ -1,3 +1,4 @@
+using Glance.Engine.Training;
 using Glance.Engine.Lora;
 using Glance.Engine.Models.Qwen;
 using Glance.Engine.Runtime;
@@ -57,6 +58,10 @@ public sealed class QwenImageModel : DiffusionModel
     public override nn.Module Denoiser => Transformer;
 
     public override AdapterRouting Routing => Transformer.Routing;
+
+    public override TrainingRecipe TrainingRecipe => TrainingRecipe.QwenImage;
+
+    public override IReadOnlyList<string> AdapterTargets(string targetSet) => LoraTargetSets.Named(targetSet, Transformer.Config);
 
     protected override ModuleSlice? ResolveAdapterTarget(string moduleName) => QwenImageCheckpointNames.MapAdapterModule(moduleName);
 

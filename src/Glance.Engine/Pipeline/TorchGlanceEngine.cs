@@ -179,6 +179,23 @@ public sealed partial class TorchGlanceEngine : IGlanceEngine
         return true;
     }
 
+    /// <summary>Training adapters carry this prefix, which no set name can start with, so no request can route to them.</summary>
+    const string TrainingPrefix = "~train/";
+
+    public IAdapterTrainingRun StartTraining(AdapterTrainingSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (!Serving.AdapterSets.IsValidName(spec.SetName) || spec.SetName == Serving.AdapterSets.Default)
+            throw new ArgumentException($"'{spec.SetName}' cannot name a trained adapter set; expected {Serving.AdapterSets.NamePattern}, not '{Serving.AdapterSets.Default}'.", nameof(spec));
+        if (spec.Phases.Count == 0 || spec.Phases.Distinct(StringComparer.Ordinal).Count() != spec.Phases.Count)
+            throw new ArgumentException($"Train each of slow and fast at most once; received [{string.Join(", ", spec.Phases)}].", nameof(spec));
+        var recipe = Model.TrainingRecipe;
+        var targets = Model.AdapterTargets(spec.Targets ?? recipe.Targets);
+        var phases = spec.Phases.Select(phase => recipe.For(phase, targets, spec.Rank, spec.LearningRate, spec.Steps, spec.Seed)).ToArray();
+        string prefix = $"{TrainingPrefix}{spec.SetName}-{Guid.NewGuid():N}/";
+        return new Training.LoraTrainingRun(Model, spec.Image, spec.Caption, phases, phase => prefix + phase);
+    }
+
     public IReadOnlyList<GenerationState> Start(IReadOnlyList<GenerationSpec> specs)
     {
         ArgumentNullException.ThrowIfNull(specs);

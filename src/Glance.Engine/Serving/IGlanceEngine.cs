@@ -43,6 +43,12 @@ public interface IGlanceEngine : IDisposable
     /// <summary>Detaches a set (its requests must have finished); false when it was not attached.</summary>
     bool DetachAdapterSet(string name) => false;
 
+    /// <summary>
+    /// Starts training an adapter set on the loaded model (nothing runs until the caller steps it, between generation
+    /// steps). Throws naming the problem when the spec does not fit the model (size, phase, targets).
+    /// </summary>
+    IAdapterTrainingRun StartTraining(AdapterTrainingSpec spec) => throw new NotSupportedException("This engine does not train adapters.");
+
     /// <summary>Decodes denoised states in one batch to RGB images (PNG encoding is left to the caller).</summary>
     IReadOnlyList<DecodedImage> Decode(IReadOnlyList<GenerationState> denoised);
 }

@@ -1,4 +1,5 @@
 using Glance.Engine.Models.Flux;
+using Glance.Engine.Models.Qwen;
 
 namespace Glance.Engine.Training;
 
@@ -57,5 +58,24 @@ public static class LoraTargetSets
         for (int i = 0; i < config.DepthSingleBlocks; i++)
             targets.AddRange(SingleBlockAttention.Select(module => $"single_transformer_blocks.{i}.attn.{module}"));
         return targets;
+    }
+
+    static readonly string[] QwenAttention = ["attn.to_q", "attn.to_k", "attn.to_v", "attn.add_q_proj", "attn.add_k_proj", "attn.add_v_proj", "attn.to_out.0", "attn.to_add_out"];
+    static readonly string[] QwenBroadExtra = ["img_mlp.net.2", "img_mod.1", "txt_mlp.net.2", "txt_mod.1"];
+
+    /// <summary>
+    /// Qwen-Image's sets in diffusers names: attention is both streams' q/k/v and output projections; broad (the published
+    /// recipe) adds the modulation and MLP output Linears of both streams.
+    /// </summary>
+    public static IReadOnlyList<string> Named(string name, QwenImageConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        string[] modules = name switch
+        {
+            Broad => [.. QwenAttention, .. QwenBroadExtra],
+            Attention => QwenAttention,
+            _ => throw new ArgumentException($"Unknown adapter target set '{name}'; expected one of {string.Join(", ", Names)}.", nameof(name)),
+        };
+        return [.. Enumerable.Range(0, config.NumLayers).SelectMany(i => modules.Select(module => $"transformer_blocks.{i}.{module}"))];
     }
 }

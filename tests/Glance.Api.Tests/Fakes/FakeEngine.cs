@@ -164,6 +164,50 @@ public sealed class FakeEngine : IGlanceEngine
         return new DecodedImage(spec.Width, spec.Height, rgb);
     }
 
+    /// <summary>A training run that records each step as a "train" call and saves empty files.</summary>
+    public IAdapterTrainingRun StartTraining(AdapterTrainingSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        Record("train-start", []);
+        return new FakeTrainingRun(this, spec);
+    }
+
+    sealed class FakeTrainingRun(FakeEngine engine, AdapterTrainingSpec spec) : IAdapterTrainingRun
+    {
+        public AdapterTrainingSettings Settings { get; } = new(spec.Steps ?? 60, spec.Rank ?? 16, 4.0 * (spec.Rank ?? 16), spec.LearningRate ?? 5e-4, spec.Targets ?? "attention", spec.Image.Width, spec.Image.Height);
+
+        public int TotalSteps => Settings.StepsPerPhase * spec.Phases.Count;
+
+        public int StepsDone { get; private set; }
+
+        public string Phase => spec.Phases[Math.Min(StepsDone / Settings.StepsPerPhase, spec.Phases.Count - 1)];
+
+        public bool IsDone => StepsDone >= TotalSteps;
+
+        public double TrainStep()
+        {
+            engine.Record("train", []);
+            Thread.Sleep(engine.StepDelay);
+            StepsDone++;
+            return 1.0 / StepsDone;
+        }
+
+        public IReadOnlyDictionary<string, string> Save(string folder)
+        {
+            Directory.CreateDirectory(folder);
+            return spec.Phases.ToDictionary(phase => phase, phase =>
+            {
+                string path = Path.Combine(folder, phase + ".safetensors");
+                File.WriteAllBytes(path, []);
+                return path;
+            }, StringComparer.Ordinal);
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
     public void Dispose()
     {
         IsDisposed = true;
