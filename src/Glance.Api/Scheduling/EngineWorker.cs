@@ -210,8 +210,8 @@ internal sealed class EngineWorker(
 
     /// <summary>
     /// Brings the engine's adapter sets in line with the registry folder between steps: sets gone from the folder are
-    /// detached, new or changed ones attached (all or nothing per set; a bad file is reported, not fatal). A set that
-    /// running requests use is left as it is until they finish.
+    /// detached, new or changed ones attached (all or nothing per set; a bad file is reported, not fatal), at most one
+    /// per step boundary while requests run. A set that running requests use is left as it is until they finish.
     /// </summary>
     void ReconcileAdapters(IGlanceEngine engine)
     {
@@ -228,13 +228,17 @@ internal sealed class EngineWorker(
             if (inUse.Contains(name)) deferred = true;
             else if (engine.DetachAdapterSet(name)) Log.AdapterSetDetached(logger, name);
         }
+        int attachedNow = 0;
         foreach (var set in desired.Values.Where(set => !attached.TryGetValue(set.Name, out var info) || info.Fingerprint != set.Fingerprint))
         {
-            if (inUse.Contains(set.Name))
+            // Reading a set's files holds the step loop: with requests running, one set per step boundary, so a burst
+            // of new sets delays their steps by one set's load at a time, not by all of them at once.
+            if (inUse.Contains(set.Name) || (running.Count > 0 && attachedNow > 0))
             {
                 deferred = true;
                 continue;
             }
+            attachedNow++;
             try
             {
                 engine.AttachAdapterSet(set);
