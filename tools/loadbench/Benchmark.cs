@@ -5,7 +5,8 @@ using Glance.Contracts.Generation;
 
 namespace Glance.LoadBench;
 
-internal sealed record BenchmarkSettings(Uri Url, string Prompt, string Mode, int? Width, int? Height, string? ApiKey);
+/// <param name="AdapterSets">Sets the requests name in turn (by seed); empty: no 'adapters' field (the default set).</param>
+internal sealed record BenchmarkSettings(Uri Url, string Prompt, string Mode, int? Width, int? Height, string? ApiKey, IReadOnlyList<string> AdapterSets);
 
 /// <summary>Closed-loop load: each of N workers sends its next request as soon as its last one answers.</summary>
 internal sealed class Benchmark : IDisposable
@@ -49,8 +50,10 @@ internal sealed class Benchmark : IDisposable
 
     async Task<Sample> SendAsync(CancellationToken cancellationToken)
     {
+        long seed = Interlocked.Increment(ref nextSeed);
+        string? adapters = settings.AdapterSets.Count == 0 ? null : settings.AdapterSets[(int)(seed % settings.AdapterSets.Count)];
         var request = new GenerateRequest(
-            settings.Prompt, Width: settings.Width, Height: settings.Height, Seed: Interlocked.Increment(ref nextSeed), Mode: settings.Mode);
+            settings.Prompt, Width: settings.Width, Height: settings.Height, Seed: seed, Mode: settings.Mode, Adapters: adapters);
         long start = Stopwatch.GetTimestamp();
         using HttpResponseMessage response = await client.PostAsJsonAsync("/generate", request, cancellationToken);
         await response.Content.ReadAsByteArrayAsync(cancellationToken);
