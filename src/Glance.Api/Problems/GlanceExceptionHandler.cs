@@ -18,6 +18,8 @@ internal sealed class GlanceExceptionHandler(IProblemDetailsService problems, IL
             BadHttpRequestException { StatusCode: StatusCodes.Status415UnsupportedMediaType } =>
                 (ProblemKind.UnsupportedMediaType, exception.Message),
             BadHttpRequestException bad => (ProblemKind.MalformedRequest, Describe(bad)),
+            // The form reader's limits (multipart body length, value count) and broken multipart bodies.
+            InvalidDataException invalid => (ProblemKind.MalformedRequest, "The form could not be read: " + invalid.Message),
             _ => (ProblemKind.Internal, "The server hit an unexpected error; the request id identifies it in the logs."),
         };
         if (kind == ProblemKind.Internal) Log.UnhandledError(logger, httpContext.Request.Path, exception);

@@ -32,6 +32,7 @@ public sealed class AdapterTrainingEndpointTests : IAsyncLifetime
             builder.UseSetting("Glance:Auth:AdminKeys:0", AdminKey);
             builder.UseSetting("Glance:RateLimit:Enabled", "false");
             builder.UseSetting("Glance:Training:MaxImagePixels", "70000");
+            builder.UseSetting("Glance:Training:MaxImageMiB", "1");
         });
         _client = _factory.CreateClient();
         _client.DefaultRequestHeaders.Add("X-Api-Key", UserKey);
@@ -165,6 +166,9 @@ public sealed class AdapterTrainingEndpointTests : IAsyncLifetime
         }
 
         await Expect(HttpStatusCode.Forbidden, "forbidden", "AdminKeys", await TrainAsync("mine", UserKey, png, "image/png", caption));
+        // Above the request limit (64 KiB) but within the image limit's: accepted as far as the image check.
+        await Expect(HttpStatusCode.UnprocessableEntity, "invalid-image", "could not be", await TrainAsync("mine", AdminKey, [.. png[..200], .. new byte[200_000]], "image/png", caption));
+        await Expect(HttpStatusCode.RequestEntityTooLarge, "payload-too-large", "bytes", await TrainAsync("mine", AdminKey, new byte[3 << 20], "image/png", caption));
         await Expect(HttpStatusCode.UnsupportedMediaType, "unsupported-media-type", "PNG or a JPEG", await TrainAsync("mine", AdminKey, gif, "image/gif", caption));
         await Expect(HttpStatusCode.UnsupportedMediaType, "unsupported-media-type", "PNG or a JPEG", await TrainAsync("mine", AdminKey, "not an image"u8.ToArray(), "image/png", caption));
         await Expect(HttpStatusCode.UnprocessableEntity, "invalid-image", "decoded", await TrainAsync("mine", AdminKey, truncatedPng, "image/png", caption));
