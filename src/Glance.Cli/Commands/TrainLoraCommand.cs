@@ -12,21 +12,19 @@ public static class TrainLoraCommand
     public static Command Create()
     {
         var model = new ModelArguments(defaultDType: "float32");
-        var defaults = new LoraTrainingOptions(PlanBuilder.SlowPhase);
         var phase = new Option<string>("--phase") { Description = "slow or fast", Required = true };
         phase.AcceptOnlyFromAmong(PlanBuilder.SlowPhase, PlanBuilder.FastPhase);
         var image = new Option<FileInfo>("--image") { Description = "The one training image (PNG)", Required = true };
         var caption = new Option<string>("--caption") { Description = "Its caption", Required = true };
         var output = new Option<FileInfo>("--out") { Description = "Adapter file to write (PEFT layout safetensors)", Required = true };
-        var rank = new Option<int>("--rank") { DefaultValueFactory = _ => defaults.Rank };
-        var alpha = new Option<double>("--alpha") { DefaultValueFactory = _ => defaults.Alpha };
-        var rate = new Option<double>("--lr") { Description = "Constant AdamW learning rate", DefaultValueFactory = _ => defaults.LearningRate };
-        var steps = new Option<int>("--steps") { DefaultValueFactory = _ => defaults.Steps };
-        var seed = new Option<long>("--seed") { DefaultValueFactory = _ => defaults.Seed };
-        var targets = new Option<string>("--targets")
+        var rank = new Option<int?>("--rank") { Description = "LoRA rank; default: the model's recipe (FLUX.1 16, Qwen-Image 32)" };
+        var alpha = new Option<double?>("--alpha") { Description = "LoRA alpha; default: the recipe's multiple of the rank (4x)" };
+        var rate = new Option<double?>("--lr") { Description = "Constant AdamW learning rate; default: the recipe's (FLUX.1 5e-4, Qwen-Image 3e-4)" };
+        var steps = new Option<int?>("--steps") { Description = "Steps; default: the recipe's (60)" };
+        var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 1 };
+        var targets = new Option<string?>("--targets")
         {
-            Description = "Modules the adapter covers: broad (attention, projections, modulation, MLP outputs: the Qwen-Image recipe) or attention (to_q, to_k, to_v, to_out.0: the FLUX.1-dev recipe)",
-            DefaultValueFactory = _ => LoraTargetSets.Attention,
+            Description = "Modules the adapter covers: broad (attention, projections, modulation, MLP outputs: the Qwen-Image recipe) or attention (to_q, to_k, to_v, to_out.0: the FLUX.1-dev recipe); default: the model's recipe",
         };
         targets.AcceptOnlyFromAmong([.. LoraTargetSets.Names]);
 
@@ -35,24 +33,18 @@ public static class TrainLoraCommand
         model.AddTo(command);
         command.SetAction(result =>
         {
-            using var glance = model.LoadFluxFamily(result);
+            using var glance = model.Load(result);
             foreach (var attached in glance.Adapters.ToArray()) glance.DetachAdapter(attached);
             string name = result.GetValue(phase)!;
-            var options = defaults with
-            {
-                Phase = name,
-                Rank = result.GetValue(rank),
-                Alpha = result.GetValue(alpha),
-                LearningRate = result.GetValue(rate),
-                Steps = result.GetValue(steps),
-                Seed = result.GetValue(seed),
-                Targets = LoraTargetSets.Named(result.GetValue(targets)!, glance.Config.Transformer),
-            };
+            var recipe = glance.TrainingRecipe;
+            var options = recipe.For(name, glance.AdapterTargets(result.GetValue(targets) ?? recipe.Targets),
+                result.GetValue(rank), result.GetValue(rate), result.GetValue(steps), result.GetValue(seed));
+            if (result.GetValue(alpha) is { } explicitAlpha) options = options with { Alpha = explicitAlpha };
             var progress = LoraTrainer.Train(glance, name, PngEncoding.Load(result.GetValue(image)!.FullName), result.GetValue(caption)!, options, Console.Out);
             var file = result.GetValue(output)!;
             file.Directory?.Create();
-            LoraFile.WritePeft(glance.Transformer, name, file.FullName);
-            Console.WriteLine($"wrote {file.FullName}: {result.GetValue(targets)} targets, rank {options.Rank}, alpha {options.Alpha}, {options.Steps} steps in {progress.Elapsed.TotalSeconds:F0} s, final loss {progress.History[^1].MeanLoss:F4}");
+            LoraFile.WritePeft(glance.Denoiser, name, file.FullName);
+            Console.WriteLine($"wrote {file.FullName}: {result.GetValue(targets) ?? glance.TrainingRecipe.Targets} targets, rank {options.Rank}, alpha {options.Alpha}, {options.Steps} steps in {progress.Elapsed.TotalSeconds:F0} s, final loss {progress.History[^1].MeanLoss:F4}");
             return 0;
         });
         return command;
