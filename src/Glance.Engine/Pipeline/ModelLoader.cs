@@ -17,8 +17,15 @@ public static class ModelLoader
     {
         ArgumentNullException.ThrowIfNull(options);
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Model folder '{folder}' does not exist.");
-        if (options.CheckMemory) report?.Invoke("Memory check: " + string.Join("; ", CheckMemory(folder, options, memory).Select(MemoryCheck.Describe)));
-        else report?.Invoke("Memory check off (CheckMemory is false): the weights are loaded whether or not they fit.");
+        if (options.CheckMemory)
+        {
+            var verdicts = CheckMemory(folder, options, memory);
+            report?.Invoke("Memory check: " + string.Join("; ", verdicts.Select(MemoryCheck.Describe)));
+        }
+        else
+        {
+            report?.Invoke("Memory check off (CheckMemory is false): the weights are loaded whether or not they fit.");
+        }
         return SnapshotFolder.PipelineClassOf(folder) == QwenImageSnapshot.PipelineClass
             ? QwenImageLoading.Load(QwenImageSnapshot.Open(folder), options)
             : GlanceModel.Load(folder, options, adapterScale);
