@@ -50,6 +50,13 @@ internal sealed class ModelOptions
     [Range(0.0, 1000.0)]
     public double? AdapterScaleWithoutAlpha { get; set; }
 
+    /// <summary>
+    /// Check at start-up, before any weight is read, that the model fits the memory each device has left (host: the
+    /// smaller of MemAvailable and the cgroup limit's headroom; weights plus 1 GiB for loading), and refuse it with a
+    /// message on /readyz when it does not. false for those who swap or overcommit on purpose.
+    /// </summary>
+    public bool CheckMemory { get; set; } = true;
+
     /// <summary>"auto", "cpu", "cuda" or "cuda:N".</summary>
     public string Device { get; set; } = "auto";
 

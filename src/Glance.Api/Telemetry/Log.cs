@@ -11,6 +11,9 @@ internal static partial class Log
     [LoggerMessage(2, LogLevel.Information, "Engine {Model} loaded on {Device} ({DType}); warming up")]
     public static partial void EngineLoaded(ILogger logger, string model, string device, string dType);
 
+    [LoggerMessage(20, LogLevel.Information, "{Outcome}")]
+    public static partial void MemoryChecked(ILogger logger, string outcome);
+
     [LoggerMessage(16, LogLevel.Information, "Adapter {Adapter} attached: {Note}")]
     public static partial void AdapterAttached(ILogger logger, string adapter, string note);
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Glance.Engine.Pipeline;
+using Glance.Engine.Runtime;
 using static TorchSharp.torch;
 
 namespace Glance.Cli.Commands;
@@ -9,7 +10,8 @@ namespace Glance.Cli.Commands;
 /// <summary>`glance inspect MODEL`: what a model folder holds and the memory it needs, from its configs and file headers only.</summary>
 public static class InspectCommand
 {
-    public static Command Create()
+    /// <param name="memory">Where the memory each device has left is read; null: this machine (tests pass fakes).</param>
+    public static Command Create(IMemoryAvailability? memory = null)
     {
         var model = new Argument<string>("model") { Description = "Model name (under models/), model folder or FLUX.1 snapshot folder" };
         var dtype = new Option<string>("--dtype") { Description = "Precision the weights would be served in: bfloat16, float16 or float32", DefaultValueFactory = _ => "bfloat16" };
@@ -24,8 +26,9 @@ public static class InspectCommand
             var inspection = ModelInspection.Inspect(ModelLocator.Resolve(result.GetValue(model)!), result.GetValue(maxSequence));
             var served = ServedType(result.GetValue(dtype)!);
             var placement = new Placement(result.GetValue(device)!, result.GetValue(textDevice) is "model" or null ? result.GetValue(device)! : result.GetValue(textDevice)!);
+            var verdicts = MemoryCheck.Assess(placement.Demands(inspection, served), memory ?? SystemMemory.Host);
             var output = result.InvocationConfiguration.Output;
-            output.WriteLine(result.GetValue(json) ? ToJson(inspection, served, placement) : ToText(inspection, served, placement));
+            output.WriteLine(result.GetValue(json) ? ToJson(inspection, served, placement, verdicts) : ToText(inspection, served, placement, verdicts));
             return 0;
         });
         return command;
@@ -43,11 +46,11 @@ public static class InspectCommand
     {
         public string DeviceOf(ComponentInspection component) => ModelInspection.TextEncoderComponents.Contains(component.Name) ? TextEncoders : Model;
 
-        public IEnumerable<(string Device, long Bytes)> PerDevice(ModelInspection inspection, ScalarType served) =>
-            inspection.Components.GroupBy(DeviceOf).Select(g => (g.Key, g.Sum(c => c.DeviceBytes(served))));
+        /// <summary>The weights per device, every network served in <paramref name="served"/>.</summary>
+        public IReadOnlyList<DeviceDemand> Demands(ModelInspection inspection, ScalarType served) => inspection.Demands(Model, served, TextEncoders, served);
     }
 
-    internal static string ToText(ModelInspection inspection, ScalarType served, Placement placement)
+    internal static string ToText(ModelInspection inspection, ScalarType served, Placement placement, IReadOnlyList<MemoryVerdict> verdicts)
     {
         var c = inspection.Profile;
         var lines = new List<string>
@@ -67,12 +70,15 @@ public static class InspectCommand
         long total = inspection.Components.Sum(x => x.DeviceBytes(served));
         lines.Add(string.Create(CultureInfo.InvariantCulture, $"{"total",-12}{inspection.Components.Sum(x => x.Parameters),16:N0}{Gb(inspection.Components.Sum(x => x.BytesOnDisk)),12}{Gb(total),14}"));
         lines.Add("");
-        foreach (var (device, bytes) in placement.PerDevice(inspection, served))
-            lines.Add($"weights on {device}: {Gb(bytes)} ({string.Join(", ", inspection.Components.Where(c => placement.DeviceOf(c) == device).Select(c => c.Name))}), plus activations");
+        foreach (var demand in placement.Demands(inspection, served))
+            lines.Add($"weights on {demand.Device}: {Gb(demand.WeightBytes)} ({string.Join(", ", demand.Components.Select(c => c.Name))}), plus activations");
+        lines.Add("");
+        lines.Add($"memory at start-up (weights + {Gb(MemoryCheck.LoadingMarginBytes)} while loading, against what each device has left now):");
+        lines.AddRange(verdicts.Select(v => "  " + MemoryCheck.Describe(v)));
         return string.Join(Environment.NewLine, lines);
     }
 
-    internal static string ToJson(ModelInspection inspection, ScalarType served, Placement placement) => JsonSerializer.Serialize(new
+    internal static string ToJson(ModelInspection inspection, ScalarType served, Placement placement, IReadOnlyList<MemoryVerdict> verdicts) => JsonSerializer.Serialize(new
     {
         folder = inspection.Folder,
         format = inspection.Format,
@@ -91,11 +97,19 @@ public static class InspectCommand
             deviceBytes = x.DeviceBytes(served),
             device = placement.DeviceOf(x),
         }),
-        devices = placement.PerDevice(inspection, served).ToDictionary(d => d.Device, d => d.Bytes),
+        devices = placement.Demands(inspection, served).ToDictionary(d => d.Device, d => d.WeightBytes),
         deviceBytes = inspection.Components.Sum(x => x.DeviceBytes(served)),
+        // Per device at start-up: weights plus the loading margin against what is left; availableBytes and fits are null where not known.
+        memory = verdicts.Select(v => new
+        {
+            device = v.Demand.Device,
+            weightBytes = v.Demand.WeightBytes,
+            neededBytes = v.NeededBytes,
+            availableBytes = v.Available.Bytes,
+            source = v.Available.Source,
+            fits = v.Fits,
+        }),
     }, ReportJson.Options);
 
-    static string Gb(long bytes) => bytes >= 1L << 30
-        ? string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):F2} GiB")
-        : string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 20):F1} MiB");
+    static string Gb(long bytes) => ByteSize.Format(bytes);
 }

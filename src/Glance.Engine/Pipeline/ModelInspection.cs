@@ -3,6 +3,7 @@ using Glance.Engine.Models.Clip;
 using Glance.Engine.Models.Flux;
 using Glance.Engine.Models.Qwen;
 using Glance.Engine.Models.T5;
+using Glance.Engine.Runtime;
 using Glance.Engine.Text;
 using static TorchSharp.torch;
 
@@ -23,6 +24,17 @@ public sealed record ModelInspection(string Folder, string Format, ModelProfile 
     public static readonly IReadOnlySet<string> TextEncoderComponents = new HashSet<string>(StringComparer.Ordinal) { "clip", "t5", "text_encoder" };
 
     public const string OwnFormat = "glance model folder";
+
+    /// <summary>The weights each device holds when the transformer and the VAE live on <paramref name="modelDevice"/> and the text encoders on <paramref name="textDevice"/>, each in its dtype.</summary>
+    public IReadOnlyList<DeviceDemand> Demands(string modelDevice, ScalarType modelDType, string textDevice, ScalarType textDType) =>
+    [
+        .. Components
+            .Select(c => TextEncoderComponents.Contains(c.Name)
+                ? (Device: textDevice, Demand: new ComponentDemand(c.Name, c.DeviceBytes(textDType), textDType, TextEncoder: true))
+                : (Device: modelDevice, Demand: new ComponentDemand(c.Name, c.DeviceBytes(modelDType), modelDType, TextEncoder: false)))
+            .GroupBy(x => x.Device, StringComparer.Ordinal)
+            .Select(g => new DeviceDemand(g.Key, [.. g.Select(x => x.Demand)])),
+    ];
 
     public static ModelInspection Inspect(string folder, int? maxSequenceLength = null)
     {

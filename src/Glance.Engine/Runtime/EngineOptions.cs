@@ -35,6 +35,13 @@ public sealed record EngineOptions
     /// <summary>The value of <see cref="TextEncoderDevice"/> and <see cref="TextEncoderDType"/> meaning "as the model".</summary>
     public const string ModelPlacement = "model";
 
+    /// <summary>
+    /// Whether <c>ModelLoader.Load</c> first checks that the weights fit the memory each device has left (see
+    /// <see cref="MemoryCheck"/>) and refuses the model with a message when they do not. Off for those who swap or
+    /// overcommit on purpose.
+    /// </summary>
+    public bool CheckMemory { get; init; } = true;
+
     /// <summary>T5 tokens a FLUX.1 model reads (at most 512); unset: 512 for dev, 256 for schnell, as each was trained.</summary>
     public int? MaxSequenceLength { get; init; }
 
