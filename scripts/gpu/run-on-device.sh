@@ -11,7 +11,8 @@
 #      (b) `glance bench blocks` at FLUX.1-dev width, 1024x1024, batch 1, 2, 4, 8, bfloat16, against (d)'s matmul rate;
 #      (c) the server on glance-mini under glance-loadbench at concurrency 1, 4, 16: batching as shipped, then
 #          Glance:Batching:MaxBatchSize=1.
-# Every step has a time limit inside one overall budget (default 540 s, under the device's 600 s per call), and a
+# Every step has a time limit inside one overall budget (default 420 s: the device call gets timeout_s 480, and a
+# session's 15 device minutes then leave room for a machine start and one shorter rerun), and a
 # failed step does not stop the ones that do not need it. $OUT gets at most 8 files: figures.md, run.log, build.log,
 # generate.log, bench.log, server.log, loadbench.log and extras.tar.gz (images, CMake logs, JSON).
 #
@@ -28,7 +29,7 @@ repo=$PWD
 
 dry=false
 smoke=true
-budget=${GPUKIT_BUDGET:-540}
+budget=${GPUKIT_BUDGET:-420}
 checks=a,b,c,d
 while [ $# -gt 0 ]; do
   case $1 in
@@ -174,15 +175,26 @@ if $unpack_ok; then
 fi
 patches=("$repo"/scripts/gpu/patches/*.patch)
 [ -e "${patches[0]}" ] || patches=()
+# The release builds as C++17; PyTorch 2.13 and later refuse C++17 in their headers (#error), and then
+# patches/cxx20/ moves LibTorchSharp to C++20. The dry run checks that those patches apply too.
+cxx_std=17
+if [ -n "$torch_dir" ] && grep -qs 'C++20 or later' "$torch_dir/include/ATen/ATen.h" "$torch_dir/include/torch/csrc/api/include/torch/all.h" "$torch_dir/include/c10/util/C++17.h"; then
+  cxx_std=20
+fi
+if $dry || [ "$cxx_std" = 20 ]; then
+  for p in "$repo"/scripts/gpu/patches/cxx20/*.patch; do [ -e "$p" ] && patches+=("$p"); done
+fi
+echo "C++ standard for LibTorchSharp: C++$cxx_std"
 if $unpack_ok; then
   for p in "${patches[@]}"; do
     if $dry; then
-      patch -p1 -d "$src" --forward --batch --dry-run <"$p" >/dev/null && ok "patch $(basename "$p") applies" || bad "patch $(basename "$p") does not apply"
+      patch -p1 -d "$src" --forward --batch --dry-run <"$p" >/dev/null && ok "patch ${p#"$repo"/scripts/gpu/patches/} applies" || bad "patch ${p#"$repo"/scripts/gpu/patches/} does not apply"
     else
-      patch -p1 -d "$src" --forward --batch <"$p" && ok "applied $(basename "$p")" || bad "patch $(basename "$p") does not apply"
+      patch -p1 -d "$src" --forward --batch <"$p" && ok "applied ${p#"$repo"/scripts/gpu/patches/}" || bad "patch ${p#"$repo"/scripts/gpu/patches/} does not apply"
+      figure "- LibTorchSharp source patch applied: scripts/gpu/patches/${p#"$repo"/scripts/gpu/patches/}"
     fi
   done
-  [ ${#patches[@]} -gt 0 ] || echo "no patches in scripts/gpu/patches: the sources build as released"
+  [ ${#patches[@]} -gt 0 ] || echo "no patches to apply: the sources build as released"
 fi
 for script in torch_reference.py png_diff.py blocks_figures.py; do
   $python -m py_compile "$repo/scripts/gpu/$script" && ok "$script compiles" || bad "$script does not compile"
@@ -195,7 +207,7 @@ if wants d && ! $dry; then
   step "(d) PyTorch eager FLUX.1-dev blocks and the card's matmul rate"
   cmd=(env PYTHONUNBUFFERED=1 $python scripts/gpu/torch_reference.py --sizes 1024 --batch 1,2,4,8 --dtype bfloat16
     --double-blocks 2 --single-blocks 2 --warmup 3 --iterations 10 --json "$torch_json")
-  if run_logged "$OUT/bench.log" "$(limit 150)" "${cmd[@]}"; then ok "torch reference"; else bad "torch reference"; fi
+  if run_logged "$OUT/bench.log" "$(limit 120)" "${cmd[@]}"; then ok "torch reference"; else bad "torch reference"; fi
   figure "## (d) PyTorch eager reference" "" "\`$(show "${cmd[@]:2}")\`" "" '```'
   grep -E '^(torch reference|matmul|\|)' "$OUT/bench.log" >>"$figures"
   figure '```' ""
@@ -208,7 +220,11 @@ built=false
 build_log=$OUT/build.log
 cuda_home=${CUDA_HOME:-$(dirname "$(dirname "$(command -v nvcc 2>/dev/null || echo /usr/local/cuda/bin/nvcc)")")}
 abi=1
-[ -z "$torch_info" ] || abi=$(sed -n 2p <<<"$torch_info" | sed -E 's/.* abi ([01]).*/\1/')
+torch_version=""
+if [ -n "$torch_info" ]; then
+  abi=$(sed -n 2p <<<"$torch_info" | sed -E 's/.* abi ([01]).*/\1/')
+  torch_version=$(sed -n 2p <<<"$torch_info" | cut -d' ' -f1)
+fi
 cmake_cmd=(cmake -S "$src/src/Native" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release
   "-DTorch_DIR=${torch_dir:-TORCH}/share/cmake/Torch" "-DLIBTORCH_PATH=${torch_dir:-TORCH}"
   -DCMAKE_POLICY_VERSION_MINIMUM=3.5 -DCMAKE_CUDA_ARCHITECTURES=90 "-DCUDAToolkit_ROOT=$cuda_home"
@@ -222,10 +238,10 @@ compile_direct() {
   mkdir -p "$objdir"
   local flags="-O2 -DNDEBUG -fPIC -fvisibility=hidden -w -D_GLIBCXX_USE_CXX11_ABI=$abi -D__LINUX__ -D_NO_ASYNCRTIMP -D_NO_PPLXIMP"
   local includes="-I$torch_dir/include -I$torch_dir/include/torch/csrc/api/include -I$src/src/Native -I$src/src/Native/LibTorchSharp"
-  export flags includes objdir
+  export flags includes objdir cxx_std
   ls "$src/src/Native/LibTorchSharp"/*.cpp "$src/src/Native/LibTorchSharp"/*.c |
     xargs -P "$(nproc)" -I{} sh -c 'f={}; o=$objdir/$(basename "$f").o
-      case $f in *.c) cc $flags $includes -c "$f" -o "$o" ;; *) c++ -std=c++17 $flags $includes -c "$f" -o "$o" ;; esac \
+      case $f in *.c) cc $flags $includes -c "$f" -o "$o" ;; *) c++ -std=c++$cxx_std $flags $includes -c "$f" -o "$o" ;; esac \
         >"$o.log" 2>&1 || { echo "$(basename "$f")"; cat "$o.log" | head -n 30 >&2; }'
 }
 # link_objects OBJ...: links whatever compiled into libLibTorchSharp.so, torch_cuda kept as a dependency.
@@ -243,11 +259,16 @@ if wants a || wants b || wants c; then
     ok "dry run: the commands above are what the device runs (Torch_DIR from python3's torch there)"
   elif ! $unpack_ok || [ -z "$torch_dir" ]; then
     bad "nothing to build: the layout or torch is missing"
+  elif [ -f "$kit/prebuilt/libLibTorchSharp.so" ] && [ "$(cat "$kit/prebuilt/torch-version" 2>/dev/null)" = "$torch_version" ]; then
+    # A rerun carries the library an earlier call built (extras.tar.gz: extras/prebuilt/) and skips the build.
+    cp "$kit/prebuilt/libLibTorchSharp.so" "$lib_dir/" && built=true
+    ok "LibTorchSharp from .gpukit/prebuilt (built earlier against torch $torch_version); no build"
+    figure "- LibTorchSharp: carried from an earlier call's build against torch $torch_version (.gpukit/prebuilt)"
   else
     build_started=$SECONDS
     export TORCH_CUDA_ARCH_LIST=9.0 CUDACXX=$cuda_home/bin/nvcc
     if run_logged "$build_log" "$(limit 90)" "${cmake_cmd[@]}"; then
-      run_logged "$build_log" "$(limit 330)" cmake --build "$work/build" -- -k 0 -j "$(nproc)"
+      run_logged "$build_log" "$(limit 240)" cmake --build "$work/build" -- -k 0 -j "$(nproc)"
       lib=$(find "$work/build" -name libLibTorchSharp.so | head -n 1)
       if [ -n "$lib" ]; then
         cp "$lib" "$lib_dir/" && built=true && ok "CMake build: $lib"
@@ -272,6 +293,8 @@ if wants a || wants b || wants c; then
       exports=$(nm -D --defined-only "$lib_dir/libLibTorchSharp.so" | awk '$2 == "T" && $3 ~ /^THS/' | wc -l)
       echo "libLibTorchSharp.so: $exports THS* exports (MANIFEST: $(sed -nE 's/^export_check ([0-9]+) .*/\1/p' "$kit/MANIFEST") in the NuGet build)"
       ldd "$lib_dir/libLibTorchSharp.so" | grep -E 'torch|c10|cuda' | tee -a "$build_log"
+      mkdir -p "$work/extras/prebuilt"
+      cp "$lib_dir/libLibTorchSharp.so" "$work/extras/prebuilt/" && echo "$torch_version" >"$work/extras/prebuilt/torch-version"
       ok "LibTorchSharp built in $((SECONDS - build_started)) s"
       figure "- LibTorchSharp built against the wheel's libtorch in $((SECONDS - build_started)) s, $exports THS* exports"
     else
@@ -296,7 +319,23 @@ if $dry; then
     built=false
   fi
 else
+  # torch/lib first, then the folder of every other library a CUDA-initialised Python torch maps (the wheel's
+  # nvidia/*/lib: cudart, cuBLAS, cuDNN, NCCL...), so that our process loads exactly the libraries Python's torch does
+  # and never a second copy from the CUDA toolkit that CMake may have linked against.
   torch_lib=$torch_dir/lib
+  mapped=$($python - <<'EOF' 2>/dev/null
+import os, torch
+torch.zeros(1, device="cuda")
+dirs = []
+for line in open("/proc/self/maps"):
+    path = line.split()[-1]
+    if ".so" in path and path.startswith("/") and os.path.dirname(path) not in dirs:
+        dirs.append(os.path.dirname(path))
+print(":".join(d for d in dirs if "nvidia" in d or "cuda" in d))
+EOF
+)
+  [ -z "$mapped" ] || torch_lib=$torch_lib:$mapped
+  echo "libraries as Python's torch maps them: $torch_lib"
 fi
 export LD_LIBRARY_PATH=$lib_dir:${torch_lib:-}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 glance=$apps/glance/glance
@@ -320,7 +359,7 @@ if wants a && $built; then
       read -r dev dtype <<<"$config"
       out=$work/img/seed$seed-$dev-$dtype.png
       cmd=("$glance" generate --model glance-mini --device "$dev" --dtype "$dtype" --seed "$seed" --prompt "$prompt" --out "$out")
-      if run_logged "$OUT/generate.log" "$(limit 90)" "${cmd[@]}"; then
+      if run_logged "$OUT/generate.log" "$(limit 60)" "${cmd[@]}"; then
         images+=("$out")
         figure "- \`$(show glance "${cmd[@]:1}")\`: $(grep -A20 "seed$seed-$dev-$dtype.png" "$OUT/generate.log" | grep -m1 -E '^ +total' | tr -s ' ' | sed 's/^ //')"
       else bad "generate $dev $dtype seed $seed"; fi
@@ -336,7 +375,7 @@ if wants a && $built; then
   done
   cp "$work"/img/*.png "$work/extras/" 2>/dev/null
   if ! $dry; then
-    run_logged "$OUT/generate.log" "$(limit 90)" "$glance" check-precision --device cuda --dtype bfloat16 && ok "check-precision" || bad "check-precision"
+    run_logged "$OUT/generate.log" "$(limit 45)" "$glance" check-precision --device cuda --dtype bfloat16 && ok "check-precision" || bad "check-precision"
     figure "\`glance check-precision --device cuda --dtype bfloat16\` (generate.log):" '```'
     sed -n '/check-precision/,$p' "$OUT/generate.log" | tail -n +2 | head -n 30 >>"$figures"
     figure '```' ""
@@ -354,7 +393,7 @@ if wants b && $built; then
       --dtype bfloat16 --device cuda --warmup 3 --iterations 10)
   fi
   blocks_out=$work/extras/bench-blocks.txt
-  if run_logged "$OUT/bench.log" "$(limit 180)" "${cmd[@]}" >"$blocks_out"; then ok "bench blocks"; else bad "bench blocks"; fi
+  if run_logged "$OUT/bench.log" "$(limit 120)" "${cmd[@]}" >"$blocks_out"; then ok "bench blocks"; else bad "bench blocks"; fi
   figure "## (b) FLUX.1 blocks through TorchSharp" "" "\`$(show glance "${cmd[@]:1}")\`" "" '```'
   cat "$blocks_out" >>"$figures"
   figure '```' ""
@@ -385,7 +424,7 @@ if wants c && $built; then
       "$apps/api/Glance.Api" >>"$OUT/server.log" 2>&1 &
     server=$!
     ready=""
-    deadline=$((SECONDS + $(limit 120)))
+    deadline=$((SECONDS + $(limit 90)))
     while [ $SECONDS -lt $deadline ] && kill -0 $server 2>/dev/null; do
       ready=$(http_get "http://127.0.0.1:$port/readyz") && break
       ready=""
@@ -397,7 +436,7 @@ if wants c && $built; then
       echo "readyz: $ready" | tee -a "$OUT/server.log"
       cmd=("$apps/loadbench/glance-loadbench" --url "http://127.0.0.1:$port" --concurrency "${levels[@]}" --requests $requests
         --warmup $warm --prompt "a large blue square at the top left on a black background")
-      if run_logged "$OUT/loadbench.log" "$(limit 150)" "${cmd[@]}" >"$work/loadbench-$label.txt"; then ok "loadbench ($label)"
+      if run_logged "$OUT/loadbench.log" "$(limit 90)" "${cmd[@]}" >"$work/loadbench-$label.txt"; then ok "loadbench ($label)"
       else bad "loadbench ($label)"; fi
       figure "### ${settings[*]:-batching as shipped (MaxBatchSize 16, MaxRunning 16)}" "" \
         "\`${settings[*]:+${settings[*]} }Glance__Model__Device=$device Glance__RateLimit__Enabled=false Glance__Queue__Capacity=64 apps/api/Glance.Api\`, then \`$(show glance-loadbench "${cmd[@]:1}")\`" "" \
