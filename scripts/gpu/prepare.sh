@@ -140,7 +140,7 @@ if ! $skip_publish || [ ! -f "$kit/apps.tar.xz" ]; then
   done
   say "$linked files shared between the apps are hard links"
 
-  say "packing $(du -sb "$work/apps" | cut -f1) bytes ($(find "$work/apps" -type f | wc -l) files, hard links counted once by du) with xz -9"
+  say "packing $(du -sb "$work/apps" | cut -f1) bytes ($(find "$work/apps" -type f | wc -l) files, hard links counted once by du) with xz -9e"
   tar -C "$work" --owner=0 --group=0 --numeric-owner --sort=name -cf - apps | xz -9e -T0 >"$kit/apps.tar.xz.tmp"
   mv "$kit/apps.tar.xz.tmp" "$kit/apps.tar.xz"
 fi
