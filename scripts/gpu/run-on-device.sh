@@ -103,7 +103,7 @@ torch_dir=""
 torch_info=$($python - <<'EOF' 2>/dev/null
 import os, torch
 print(os.path.dirname(torch.__file__))
-print(torch.__version__, "cuda", torch.version.cuda, "abi", int(torch._C._GLIBCXX_USE_CXX11_ABI))
+print(torch.__version__, "cuda", torch.version.cuda, "abi", int(getattr(torch._C, "_GLIBCXX_USE_CXX11_ABI", True)))
 if torch.cuda.is_available():
     p = torch.cuda.get_device_properties(0)
     print(p.name, "capability %d.%d" % torch.cuda.get_device_capability(0), p.multi_processor_count, "SMs")
@@ -185,12 +185,18 @@ if $dry || [ "$cxx_std" = 20 ]; then
   for p in "$repo"/scripts/gpu/patches/cxx20/*.patch; do [ -e "$p" ] && patches+=("$p"); done
 fi
 echo "C++ standard for LibTorchSharp: C++$cxx_std"
+# apply_patch FILE [--dry-run]: patch(1), or git apply where the image has no patch.
+apply_patch() {
+  if command -v patch >/dev/null; then patch -p1 -d "$src" --forward --batch ${2:+--dry-run} <"$1" >/dev/null
+  elif command -v git >/dev/null; then (cd "$src" && git apply -p1 ${2:+--check} "$1")
+  else echo "neither patch nor git is installed"; return 1; fi
+}
 if $unpack_ok; then
   for p in "${patches[@]}"; do
     if $dry; then
-      patch -p1 -d "$src" --forward --batch --dry-run <"$p" >/dev/null && ok "patch ${p#"$repo"/scripts/gpu/patches/} applies" || bad "patch ${p#"$repo"/scripts/gpu/patches/} does not apply"
+      apply_patch "$p" --dry-run && ok "patch ${p#"$repo"/scripts/gpu/patches/} applies" || bad "patch ${p#"$repo"/scripts/gpu/patches/} does not apply"
     else
-      patch -p1 -d "$src" --forward --batch <"$p" && ok "applied ${p#"$repo"/scripts/gpu/patches/}" || bad "patch ${p#"$repo"/scripts/gpu/patches/} does not apply"
+      apply_patch "$p" && ok "applied ${p#"$repo"/scripts/gpu/patches/}" || bad "patch ${p#"$repo"/scripts/gpu/patches/} does not apply"
       figure "- LibTorchSharp source patch applied: scripts/gpu/patches/${p#"$repo"/scripts/gpu/patches/}"
     fi
   done
