@@ -22,19 +22,28 @@ public static class TorchRuntime
     }
 
     /// <summary>
-    /// float32, bfloat16, float16 (CUDA only), or auto: bfloat16 on CUDA and on CPUs with native bfloat16 (there it
-    /// ran glance-mini about 1.6x faster with images within rounding of float32), float32 on other CPUs, and float32
-    /// wherever a kernel the models use turns out wrong in bfloat16 on this machine (<see cref="KernelPrecision"/>,
-    /// checked once per process: docs/precision.md records a CPU whose bfloat16 convolution was).
+    /// float32, bfloat16, float16 (CUDA only), or auto: bfloat16 on CUDA GPUs with bfloat16 tensor cores (compute
+    /// capability 8.0 and later, read from the driver: <see cref="CudaCapability"/>; where the driver does not answer,
+    /// bfloat16 as before) and on CPUs with native bfloat16 (there it ran glance-mini about 1.6x faster with images
+    /// within rounding of float32), float32 on older GPUs and other CPUs, and float32 wherever a kernel the models use
+    /// turns out wrong in bfloat16 on this machine (<see cref="KernelPrecision"/>, checked once per process:
+    /// docs/precision.md records a CPU whose bfloat16 convolution was).
     /// </summary>
     public static ScalarType ResolveDType(string requested, Device device)
     {
-        var dtype = ResolveDType(requested, device, CpuFeatures.HasNativeBFloat16);
+        ArgumentNullException.ThrowIfNull(requested);
+        ArgumentNullException.ThrowIfNull(device);
         bool auto = requested.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase);
+        var capability = auto && device.type == DeviceType.CUDA ? CudaCapability.Of((int)Math.Max(0, device.index)) : null;
+        var dtype = ResolveDType(requested, device, CpuFeatures.HasNativeBFloat16, capability);
         return auto && dtype != ScalarType.Float32 && !KernelPrecision.IsVerified(device, dtype) ? ScalarType.Float32 : dtype;
     }
 
-    public static ScalarType ResolveDType(string requested, Device device, bool cpuHasNativeBFloat16)
+    public static ScalarType ResolveDType(string requested, Device device, bool cpuHasNativeBFloat16) =>
+        ResolveDType(requested, device, cpuHasNativeBFloat16, cudaCapability: null);
+
+    /// <param name="cudaCapability">The CUDA device's compute capability, null where unknown (auto then keeps bfloat16).</param>
+    public static ScalarType ResolveDType(string requested, Device device, bool cpuHasNativeBFloat16, ComputeCapability? cudaCapability)
     {
         ArgumentNullException.ThrowIfNull(requested);
         ArgumentNullException.ThrowIfNull(device);
@@ -43,7 +52,8 @@ public static class TorchRuntime
             "float32" or "fp32" => ScalarType.Float32,
             "bfloat16" or "bf16" => ScalarType.BFloat16,
             "float16" or "fp16" => ScalarType.Float16,
-            "auto" => device.type == DeviceType.CUDA || cpuHasNativeBFloat16 ? ScalarType.BFloat16 : ScalarType.Float32,
+            "auto" when device.type == DeviceType.CUDA => cudaCapability is { HasBFloat16TensorCores: false } ? ScalarType.Float32 : ScalarType.BFloat16,
+            "auto" => cpuHasNativeBFloat16 ? ScalarType.BFloat16 : ScalarType.Float32,
             _ => throw new ArgumentException($"Unknown dtype '{requested}'; expected auto, float32, bfloat16 or float16.", nameof(requested)),
         };
         if (dtype == ScalarType.Float16 && device.type != DeviceType.CUDA)
