@@ -4,13 +4,14 @@
 #   1. images/s at one concurrency with requests spread over 1, 4 and 16 sets, in rounds that rotate the order (this
 #      VM's speed drifts from minute to minute), relative to all requests on one set;
 #   2. generation p50/p95 with one adapter training job running (POST /v1/adapters/.../train) vs none, alternating.
-#   usage: scripts/bench-adapter-sets.sh [ROUNDS (default 3)] [CONCURRENCY (default 16)] [REQUESTS (default 96)]
+#   usage: scripts/bench-adapter-sets.sh [ROUNDS (default 3)] [CONCURRENCY (default 16)] [REQUESTS (default 96)] [PARTS (default sets,training)]
 # Extra server settings come from the environment as usual (Glance__Training__MaxShare=0.25, ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
 concurrency=${2:-16}
 requests=${3:-96}
+parts=${4:-sets,training}
 port=${GLANCE_BENCH_PORT:-8091}
 prompt="a large blue square at the top left on a black background"
 admin=bench-admin-key-0123456789
@@ -54,6 +55,7 @@ level() {
 }
 
 sets() { local n=$1; for i in $(seq 0 $((n - 1))); do printf 'set-%d ' "$i"; done; }
+if [[ ,$parts, == *,sets,* ]]; then
 echo "== images/s at concurrency $concurrency, requests spread over 1, 4 and 16 sets =="
 orders=("1 4 16" "16 1 4" "4 16 1")
 for round in $(seq 1 "$rounds"); do
@@ -66,7 +68,9 @@ for n in 4 16; do
   paste "$work/rows-sets-1.txt" "$work/rows-sets-$n.txt" | awk -v n="$n" '{ one += $1; many += $5 } END {
     printf "%d sets: mean %.2f images/s vs %.2f on one set = %.1f%%\n", n, many / NR, one / NR, 100 * many / one }'
 done
+fi
 
+if [[ ,$parts, == *,training,* ]]; then
 echo "== generation latency at concurrency 4 with one training job running vs none =="
 for round in $(seq 1 "$rounds"); do
   level idle 4 --adapters set-0
@@ -76,4 +80,5 @@ for label in idle training; do
   awk -v l="$label" '{ s += $1; p50 += $2; p95 += $3 } END { printf "%s: mean %.2f images/s, mean p50 %.0f ms, mean p95 %.0f ms\n", l, s / NR, p50 / NR, p95 / NR }' "$work/rows-$label.txt"
 done
 grep -h "training job" "$work/bench-stderr.txt" || true
+fi
 echo "request errors: $(cat "$work"/rows-*.txt | awk '{ s += $4 } END { print s + 0 }')"

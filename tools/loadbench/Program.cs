@@ -30,8 +30,9 @@ root.SetAction(async (parse, cancellationToken) =>
         parse.GetValue(adapterSets)!);
     using var bench = new Benchmark(settings);
     using var trainingClient = new HttpClient { BaseAddress = settings.Url };
+    if ((parse.GetValue(adminKey) ?? parse.GetValue(apiKey)) is { } trainingKey) trainingClient.DefaultRequestHeaders.Add("X-Api-Key", trainingKey);
     TrainingLoad? training = parse.GetValue(trainImage) is { } image
-        ? new TrainingLoad(trainingClient, "loadbench-training", image, parse.GetValue(trainCaption)!, parse.GetValue(adminKey) ?? parse.GetValue(apiKey) ?? "")
+        ? new TrainingLoad(trainingClient, "loadbench-training", image, parse.GetValue(trainCaption)!)
         : null;
     await bench.WarmUpAsync(parse.GetValue(warmup), cancellationToken);
     Console.WriteLine(LevelResult.TableHeader);

@@ -7,7 +7,8 @@ namespace Glance.LoadBench;
 /// One adapter training job kept running beside the generation load (POST /v1/adapters/{set}/train with an admin key),
 /// started before a level and cancelled after it, so that the level's latencies show what training costs generation.
 /// </summary>
-internal sealed class TrainingLoad(HttpClient client, string set, FileInfo image, string caption, string adminKey)
+/// <param name="client">Sends the admin key on every call (the job's state needs a key as well when keys are on).</param>
+internal sealed class TrainingLoad(HttpClient client, string set, FileInfo image, string caption)
 {
     public async Task<string> StartAsync(CancellationToken cancellationToken)
     {
@@ -19,7 +20,6 @@ internal sealed class TrainingLoad(HttpClient client, string set, FileInfo image
         // More steps than any level lasts: the job is cancelled when the level ends.
         content.Add(new StringContent("1000"), "steps");
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/adapters/{set}/train") { Content = content };
-        request.Headers.Add("X-Api-Key", adminKey);
         using var response = await client.SendAsync(request, cancellationToken);
         string body = await response.Content.ReadAsStringAsync(cancellationToken);
         if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"The training job was refused: {(int)response.StatusCode} {body}");
@@ -37,10 +37,8 @@ internal sealed class TrainingLoad(HttpClient client, string set, FileInfo image
     /// <summary>Cancels the job and returns the training steps it ran.</summary>
     public async Task<int> StopAsync(string job, CancellationToken cancellationToken)
     {
-        using (var cancel = new HttpRequestMessage(HttpMethod.Delete, job))
+        using (var _ = await client.DeleteAsync(new Uri(job, UriKind.Relative), cancellationToken))
         {
-            cancel.Headers.Add("X-Api-Key", adminKey);
-            using var _ = await client.SendAsync(cancel, cancellationToken);
         }
         while (true)
         {
