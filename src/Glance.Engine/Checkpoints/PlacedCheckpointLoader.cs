@@ -44,10 +44,12 @@ public static class PlacedCheckpointLoader
         {
             if (!plan.TryGetValue(file, out var copies)) continue;
             using var handle = File.OpenHandle(file, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+            using var ahead = new ReadAhead(file, header.DataStart);
             foreach (var group in copies.GroupBy(c => c.Entry).OrderBy(g => g.Key.Begin))
             {
                 var entry = group.Key;
                 long offset = header.DataStart + entry.Begin;
+                ahead.Consumed(offset);
                 using var scope = NewDisposeScope();
                 if (group.Count() == 1 && DirectTarget(group.First(), targets) is { } destination)
                 {
