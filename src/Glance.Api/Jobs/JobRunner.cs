@@ -121,14 +121,7 @@ internal sealed class JobRunner(
                 await Finish(id, JobStatus.Completed, JobEventNames.Completed, null, null, timings).ConfigureAwait(false);
                 return;
             }
-            (ProblemKind kind, string status, string eventName) = result.Outcome switch
-            {
-                WorkOutcome.Cancelled => (ProblemKind.Cancelled, JobStatus.Cancelled, JobEventNames.Cancelled),
-                WorkOutcome.ShutDown => (ProblemKind.ShuttingDown, JobStatus.Cancelled, JobEventNames.Cancelled),
-                WorkOutcome.TimedOut => (ProblemKind.Timeout, JobStatus.Failed, JobEventNames.Failed),
-                WorkOutcome.EngineUnavailable => (ProblemKind.EngineUnavailable, JobStatus.Failed, JobEventNames.Failed),
-                _ => (ProblemKind.EngineFailure, JobStatus.Failed, JobEventNames.Failed),
-            };
+            (ProblemKind kind, string status, string eventName) = JobEndings.Of(result.Outcome, ProblemKind.EngineFailure);
             await Finish(id, status, eventName, kind, result.Error, timings).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // Runs unobserved: a store failure is logged, never thrown into the void.

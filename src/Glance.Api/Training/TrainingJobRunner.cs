@@ -122,13 +122,7 @@ internal sealed class TrainingJobRunner(
                 await Finish(id, JobStatus.Failed, JobEventNames.Failed, kind, installed.Problem, started).ConfigureAwait(false);
                 return;
             }
-            (ProblemKind failure, string status, string eventName) = result.Outcome switch
-            {
-                WorkOutcome.Cancelled => (ProblemKind.Cancelled, JobStatus.Cancelled, JobEventNames.Cancelled),
-                WorkOutcome.ShutDown => (ProblemKind.ShuttingDown, JobStatus.Cancelled, JobEventNames.Cancelled),
-                WorkOutcome.EngineUnavailable => (ProblemKind.EngineUnavailable, JobStatus.Failed, JobEventNames.Failed),
-                _ => (ProblemKind.TrainingFailed, JobStatus.Failed, JobEventNames.Failed),
-            };
+            (ProblemKind failure, string status, string eventName) = JobEndings.Of(result.Outcome, ProblemKind.TrainingFailed);
             await Finish(id, status, eventName, failure, result.Error, started).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // Runs unobserved: a store failure is logged, never thrown into the void.
