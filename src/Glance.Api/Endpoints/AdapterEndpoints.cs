@@ -32,7 +32,7 @@ internal static class AdapterEndpoints
             .WithDescription("Each file is checked (safetensors structure, every key on a module of the loaded model with the right shape) " +
                 "before anything is stored; a file that fails gets 422 naming the key and the problem. The set replaces one of the same " +
                 "name and is served by every replica sharing the registry folder within seconds.")
-            .Accepts<IFormFile>("multipart/form-data")
+            .Accepts<UploadAdapterSetForm>("multipart/form-data")
             .DisableAntiforgery()
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status403Forbidden)

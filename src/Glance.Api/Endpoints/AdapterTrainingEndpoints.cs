@@ -31,7 +31,7 @@ internal static class AdapterTrainingEndpoints
                 "multiple of its size step. The job reports each step's loss and the time left on GET /jobs/{id} and /jobs/{id}/events; " +
                 "DELETE /jobs/{id} cancels it. Training shares the engine with generation (Glance:Training:MaxShare of the step slots " +
                 "while requests wait). On success the set is stored in the registry and served by every replica.")
-            .Accepts<IFormFile>("multipart/form-data")
+            .Accepts<TrainAdapterForm>("multipart/form-data")
             .DisableAntiforgery()
             .RequireRateLimiting(RateLimiting.PerClientPolicy)
             .Produces<JobResponse>(StatusCodes.Status202Accepted)

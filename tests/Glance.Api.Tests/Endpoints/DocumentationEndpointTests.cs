@@ -28,6 +28,24 @@ public class DocumentationEndpointTests
     }
 
     [Fact]
+    public async Task TheAdapterFormsAreDescribedFieldByFieldSoSwaggerUiCanFillThem()
+    {
+        await using var app = new GlanceApp();
+        using HttpClient client = app.CreateClient();
+
+        JsonElement document = JsonDocument.Parse(await client.GetStringAsync(new Uri("/swagger/v1/swagger.json", UriKind.Relative))).RootElement;
+
+        string FormOf(string path, string method) => document.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("requestBody")
+            .GetProperty("content").GetProperty("multipart/form-data").GetProperty("schema").GetProperty("$ref").GetString()!.Split('/')[^1];
+        JsonElement Fields(string schema) => document.GetProperty("components").GetProperty("schemas").GetProperty(schema).GetProperty("properties");
+        JsonElement train = Fields(FormOf("/v1/adapters/{name}/train", "post"));
+        Assert.Equal(["image", "caption", "phases", "steps", "rank", "learningRate", "targets", "seed"], train.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("binary", train.GetProperty("image").GetProperty("format").GetString());
+        JsonElement upload = Fields(FormOf("/v1/adapters/{name}", "put"));
+        Assert.Equal(["slow", "fast"], upload.EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
     public async Task SwaggerUiAndPlaygroundAreServed()
     {
         await using var app = new GlanceApp();
