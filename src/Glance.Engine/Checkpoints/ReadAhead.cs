@@ -48,7 +48,9 @@ public sealed class ReadAhead : IDisposable
         try
         {
             using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
-            var buffer = new byte[ChunkBytes];
+            // Native, and freed on the way out: a managed 8 MiB array per shard would sit in the large object heap as
+            // garbage until a full collection, and a load-dispose cycle would grow the process by it.
+            using var buffer = new NativeBuffer(ChunkBytes);
             long position = _position;
             while (position < _end && !_stop.IsCancellationRequested)
             {
@@ -57,7 +59,7 @@ public sealed class ReadAhead : IDisposable
                     if (_stop.IsCancellationRequested) return;
                     _progress.Wait(TimeSpan.FromMilliseconds(50));
                 }
-                int n = RandomAccess.Read(handle, buffer.AsSpan(0, (int)Math.Min(ChunkBytes, _end - position)), position);
+                int n = RandomAccess.Read(handle, buffer.Span[..(int)Math.Min(ChunkBytes, _end - position)], position);
                 if (n == 0) return;
                 position += n;
                 Interlocked.Exchange(ref _position, position);
@@ -79,5 +81,15 @@ public sealed class ReadAhead : IDisposable
         _reader.Wait();
         _stop.Dispose();
         _progress.Dispose();
+    }
+
+    /// <summary>Unmanaged bytes with a span over them, freed on dispose.</summary>
+    sealed unsafe class NativeBuffer(int length) : IDisposable
+    {
+        readonly void* _memory = System.Runtime.InteropServices.NativeMemory.Alloc((nuint)length);
+
+        public Span<byte> Span => new(_memory, length);
+
+        public void Dispose() => System.Runtime.InteropServices.NativeMemory.Free(_memory);
     }
 }

@@ -33,7 +33,7 @@ public sealed class ModelReleaseTests : IDisposable
     }
 
     [Fact]
-    public void ResidentMemoryDoesNotGrowOverFiveLoadAndDisposeCycles()
+    public void ResidentMemoryDoesNotGrowOverLoadAndDisposeCycles()
     {
         if (!OperatingSystem.IsLinux()) return; // VmRSS is Linux's
         // A 150 MB model (float32), so that a leak of a few percent of it per cycle stands out of the noise.
@@ -43,17 +43,18 @@ public sealed class ModelReleaseTests : IDisposable
         var options = new EngineOptions { Device = "cpu", DType = "float32" };
 
         var resident = new List<long>();
-        for (int cycle = 0; cycle < 6; cycle++)
+        for (int cycle = 0; cycle < 9; cycle++)
         {
             GlanceModel.Load(_folder, options).Dispose();
             resident.Add(ResidentBytes());
         }
 
-        // The low of the last three cycles against the low of the first two: a leak raises every later reading, while
-        // a passing allocation elsewhere in the process (a one-off spike of ~20 MB was seen in a full run) raises one.
-        // Before host memory was released on dispose, this grew by 8% and 16% in two runs (271 -> 293, 266 -> 309 MB); after,
-        // it stays within a few MB.
-        long first = resident.Take(2).Min(), last = resident.TakeLast(3).Min();
-        Assert.True(last - first < 0.05 * first, $"resident memory after each cycle: {string.Join(", ", resident.Select(r => $"{r / 1e6:F0} MB"))}");
+        // The first two cycles warm the allocators up (a CI run read 366 then 348 MB there before a flat 371-377) and are
+        // left out. Then the low of the last three against the low of cycles 3 and 4: a leak raises every later reading and
+        // grows over the five cycles between, while a passing allocation elsewhere in the process (a one-off spike of
+        // ~20 MB was seen in a full run) raises one. Before host memory was released on dispose, this grew by 8% and 16%
+        // in two runs of six cycles (271 -> 293, 266 -> 309 MB); after, it stays within a few MB.
+        long first = resident.Skip(2).Take(2).Min(), last = resident.TakeLast(3).Min();
+        Assert.True(last - first < 0.04 * first, $"resident memory after each cycle: {string.Join(", ", resident.Select(r => $"{r / 1e6:F0} MB"))}");
     }
 }
