@@ -7,7 +7,11 @@ namespace Glance.Api.Telemetry;
 
 internal static class TelemetrySetup
 {
-    /// <summary>Serilog to the console (levels from the "Serilog" section), with each request's id on its events.</summary>
+    /// <summary>
+    /// Serilog to the console (levels from the "Serilog" section), with each request's id on its events. Each host keeps
+    /// its own logger instead of replacing the process-wide static one, so that hosts side by side in one process (tests)
+    /// neither swap each other's sinks nor log through a disposed one.
+    /// </summary>
     public static WebApplicationBuilder AddGlanceLogging(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -17,7 +21,8 @@ internal static class TelemetrySetup
             .Enrich.FromLogContext()
             .WriteTo.Console(
                 outputTemplate: "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {SourceContext} {RequestId}: {Message:lj}{NewLine}{Exception}",
-                formatProvider: System.Globalization.CultureInfo.InvariantCulture));
+                formatProvider: System.Globalization.CultureInfo.InvariantCulture),
+            preserveStaticLogger: true);
         return builder;
     }
 
@@ -45,7 +50,9 @@ internal static class TelemetrySetup
             using (LogContext.PushProperty("RequestId", context.TraceIdentifier))
                 await next(context).ConfigureAwait(false);
         });
-        app.UseSerilogRequestLogging();
+        // The host's own logger: the middleware would otherwise write through the static one, which this host leaves alone.
+        Serilog.ILogger hostLogger = app.ApplicationServices.GetRequiredService<Serilog.ILogger>();
+        app.UseSerilogRequestLogging(options => options.Logger = hostLogger);
         return app;
     }
 
