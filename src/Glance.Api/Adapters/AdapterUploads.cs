@@ -1,3 +1,4 @@
+using Glance.Api.Problems;
 using Glance.Api.Scheduling;
 using Glance.Engine.Serving;
 
@@ -12,8 +13,8 @@ internal sealed class AdapterUploads(AdapterRegistry registry, EngineCommands co
 {
     public static readonly TimeSpan AttachWait = TimeSpan.FromSeconds(30);
 
-    /// <summary>What a write ended in: the set now served, or a problem to report (status, detail).</summary>
-    public sealed record Outcome(AdapterSetInfo? Set, int Status, string? Problem);
+    /// <summary>What a write ended in: the set now served, or the problem to report (its kind carries the status) and its detail.</summary>
+    public sealed record Outcome(AdapterSetInfo? Set, ProblemKind? Kind, string? Problem);
 
     /// <param name="files">"slow" and/or "fast" to a stream of the file's bytes, each already within the size limit.</param>
     public async Task<Outcome> StoreAsync(string name, IReadOnlyDictionary<string, Stream> files, CancellationToken cancellationToken)
@@ -30,7 +31,7 @@ internal sealed class AdapterUploads(AdapterRegistry registry, EngineCommands co
                 string path = Path.Combine(staging, phase + ".safetensors");
                 var target = File.Create(path);
                 await using (target.ConfigureAwait(false)) await content.CopyToAsync(target, cancellationToken).ConfigureAwait(false);
-                if (AdapterFileCheck.Problem(path, phase) is { } problem) return new Outcome(null, StatusCodes.Status422UnprocessableEntity, problem);
+                if (AdapterFileCheck.Problem(path, phase) is { } problem) return new Outcome(null, ProblemKind.InvalidAdapterFile, problem);
             }
             return await InstallStagedAsync(name, staging, cancellationToken).ConfigureAwait(false);
         }
@@ -61,10 +62,10 @@ internal sealed class AdapterUploads(AdapterRegistry registry, EngineCommands co
     {
         var others = registry.Desired.Where(set => set.Name != name).ToArray();
         if (others.Length >= registry.MaxSets)
-            return new Outcome(null, StatusCodes.Status409Conflict, $"The registry holds {others.Length} other sets; Glance:Adapters:MaxSets allows {registry.MaxSets}. Delete one first.");
+            return new Outcome(null, ProblemKind.AdapterLimit, $"The registry holds {others.Length} other sets; Glance:Adapters:MaxSets allows {registry.MaxSets}. Delete one first.");
         long othersBytes = others.Sum(AdapterRegistry.BytesOf);
         if (othersBytes + newBytes > registry.MaxTotalBytes)
-            return new Outcome(null, StatusCodes.Status409Conflict, $"The other sets take {othersBytes} bytes; with this set's {newBytes} they would pass Glance:Adapters:MaxTotalMiB ({registry.MaxTotalBytes >> 20} MiB).");
+            return new Outcome(null, ProblemKind.AdapterLimit, $"The other sets take {othersBytes} bytes; with this set's {newBytes} they would pass Glance:Adapters:MaxTotalMiB ({registry.MaxTotalBytes >> 20} MiB).");
         return null;
     }
 
@@ -84,7 +85,7 @@ internal sealed class AdapterUploads(AdapterRegistry registry, EngineCommands co
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or InvalidDataException)
         {
-            return new Outcome(null, StatusCodes.Status422UnprocessableEntity, e.Message);
+            return new Outcome(null, ProblemKind.InvalidAdapterFile, e.Message);
         }
 
         string final = Path.Combine(root, name);
@@ -95,8 +96,8 @@ internal sealed class AdapterUploads(AdapterRegistry registry, EngineCommands co
         registry.Rescan();
         string fingerprint = registry.Desired.FirstOrDefault(set => set.Name == name)?.Fingerprint ?? "";
         var served = await WaitAsync(() => registry.Find(name) is { } set && set.Fingerprint == fingerprint ? set : null, cancellationToken).ConfigureAwait(false);
-        return served is not null ? new Outcome(served, StatusCodes.Status201Created, null)
-            : new Outcome(null, StatusCodes.Status503ServiceUnavailable,
+        return served is not null ? new Outcome(served, null, null)
+            : new Outcome(null, ProblemKind.AdapterNotAttached,
                 registry.Failures.TryGetValue(name, out string? reason) ? reason : $"The set was stored but not attached within {AttachWait.TotalSeconds:F0} s; it will be served once the engine attaches it.");
     }
 

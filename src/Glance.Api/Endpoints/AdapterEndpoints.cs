@@ -90,13 +90,9 @@ internal static class AdapterEndpoints
         try
         {
             var outcome = await uploads.StoreAsync(name, streams, http.RequestAborted).ConfigureAwait(false);
-            return outcome switch
-            {
-                { Set: { } set } => TypedResults.Created($"/v1/adapters/{name}", ToResponse(set, residency)),
-                { Status: StatusCodes.Status422UnprocessableEntity } => ProblemKind.InvalidAdapterFile.ToResult(outcome.Problem),
-                { Status: StatusCodes.Status409Conflict } => ProblemKind.AdapterLimit.ToResult(outcome.Problem),
-                _ => ProblemKind.AdapterNotAttached.ToResult(outcome.Problem),
-            };
+            return outcome.Set is { } set
+                ? TypedResults.Created($"/v1/adapters/{name}", ToResponse(set, residency))
+                : outcome.Kind!.ToResult(outcome.Problem);
         }
         finally
         {

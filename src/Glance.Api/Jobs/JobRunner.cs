@@ -138,18 +138,8 @@ internal sealed class JobRunner(
         }
     }
 
-    async Task Finish(string id, string status, string eventName, ProblemKind? kind, string? detail, IReadOnlyDictionary<string, double> timings)
-    {
-        DateTimeOffset at = time.GetUtcNow();
-        JobError? error = kind is null ? null : new JobError(kind.Type, kind.Title, detail ?? kind.Title);
-        // Only this follower writes the job, so the state read here is the one the update applies to.
-        JobResponse? current = await store.GetAsync(id, CancellationToken.None).ConfigureAwait(false);
-        if (current is null) return;
-        await Update(
-            id,
-            job => job with { Status = status, CompletedAt = at, Error = error, Timings = timings },
-            new JobEvent(eventName, id, current.Step, current.TotalSteps, current.Phase, at, error)).ConfigureAwait(false);
-    }
+    Task Finish(string id, string status, string eventName, ProblemKind? kind, string? detail, IReadOnlyDictionary<string, double> timings) =>
+        JobEndings.FinishAsync(store, time, id, status, eventName, kind, detail, timings);
 
     Task<JobResponse?> Update(string id, Func<JobResponse, JobResponse> change, JobEvent? evt) =>
         store.UpdateAsync(id, change, evt, CancellationToken.None);

@@ -104,22 +104,11 @@ internal sealed class TrainingJobRunner(
 #pragma warning restore CA1031
                 {
                     Log.TrainingFailed(logger, id, ex);
-                    installed = new AdapterUploads.Outcome(null, StatusCodes.Status500InternalServerError, $"The trained files could not be stored as set '{item.Spec.SetName}': {ex.Message}");
+                    installed = new AdapterUploads.Outcome(null, ProblemKind.TrainingFailed, $"The trained files could not be stored as set '{item.Spec.SetName}': {ex.Message}");
                 }
-                if (installed.Set is not null)
-                {
-                    Log.TrainedSetInstalled(logger, id, item.Spec.SetName);
-                    await Finish(id, JobStatus.Completed, JobEventNames.Completed, null, null, started).ConfigureAwait(false);
-                    return;
-                }
-                ProblemKind kind = installed.Status switch
-                {
-                    StatusCodes.Status422UnprocessableEntity => ProblemKind.InvalidAdapterFile,
-                    StatusCodes.Status409Conflict => ProblemKind.AdapterLimit,
-                    StatusCodes.Status503ServiceUnavailable => ProblemKind.AdapterNotAttached,
-                    _ => ProblemKind.TrainingFailed,
-                };
-                await Finish(id, JobStatus.Failed, JobEventNames.Failed, kind, installed.Problem, started).ConfigureAwait(false);
+                if (installed.Set is not null) Log.TrainedSetInstalled(logger, id, item.Spec.SetName);
+                await Finish(id, installed.Kind is null ? JobStatus.Completed : JobStatus.Failed,
+                    installed.Kind is null ? JobEventNames.Completed : JobEventNames.Failed, installed.Kind, installed.Problem, started).ConfigureAwait(false);
                 return;
             }
             (ProblemKind failure, string status, string eventName) = JobEndings.Of(result.Outcome, ProblemKind.TrainingFailed);
@@ -141,18 +130,10 @@ internal sealed class TrainingJobRunner(
 
     static Dictionary<string, double> Elapsed(long started) => new(StringComparer.Ordinal) { ["train"] = Stopwatch.GetElapsedTime(started).TotalMilliseconds };
 
-    async Task Finish(string id, string status, string eventName, ProblemKind? kind, string? detail, long started)
-    {
-        DateTimeOffset at = time.GetUtcNow();
-        JobError? error = kind is null ? null : new JobError(kind.Type, kind.Title, detail ?? kind.Title);
-        JobResponse? current = await store.GetAsync(id, CancellationToken.None).ConfigureAwait(false);
-        if (current is null) return;
-        var timings = Elapsed(started);
-        await Update(
-            id,
-            job => job with { Status = status, CompletedAt = at, Error = error, Timings = timings, Training = job.Training is { } t ? t with { EtaSeconds = null } : null },
-            new JobEvent(eventName, id, current.Step, current.TotalSteps, current.Phase, at, error)).ConfigureAwait(false);
-    }
+    /// <summary>Ends the job; a training job's time left is gone once it has ended.</summary>
+    Task Finish(string id, string status, string eventName, ProblemKind? kind, string? detail, long started) =>
+        JobEndings.FinishAsync(store, time, id, status, eventName, kind, detail, Elapsed(started),
+            job => job with { Training = job.Training is { } t ? t with { EtaSeconds = null } : null });
 
     Task<JobResponse?> Update(string id, Func<JobResponse, JobResponse> change, JobEvent? evt) =>
         store.UpdateAsync(id, change, evt, CancellationToken.None);
