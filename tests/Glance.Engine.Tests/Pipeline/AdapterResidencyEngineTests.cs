@@ -15,7 +15,7 @@ public sealed class AdapterResidencyEngineTests : IDisposable
 
     public void Dispose() => _adapters.Dispose();
 
-    static GenerationSpec Spec(long seed, string? set) => new("a red circle", null, 16, 16, seed, SamplingMode.Glance, AdapterSet: set);
+    static GenerationSpec Spec(long seed, string? set) => MixedSetBatch.Spec(seed, set);
 
     /// <summary>
     /// The tiny model with a default set attached from files (so the engine manages it), under a budget of
@@ -56,20 +56,9 @@ public sealed class AdapterResidencyEngineTests : IDisposable
             exceeded++;
             Assert.True(e.NeededBytes > e.BudgetBytes);
         };
-        GenerationSpec[] early = [Spec(1, null), Spec(2, "alpha"), Spec(3, "beta")];
-        GenerationSpec[] late = [Spec(4, "alpha"), Spec(5, "beta"), Spec(6, null)];
+        var together = MixedSetBatch.Run(engine);
 
-        var first = engine.Start(early);
-        for (int i = 0; i < 6; i++) engine.RunStep(first);   // the early ones are in their Fast phase now
-        var second = engine.Start(late);
-        var all = first.Concat(second).ToArray();
-        Assert.Contains(all, s => s.NextStep!.Phase == PlanBuilder.FastPhase);
-        Assert.Contains(all, s => s.NextStep!.Phase == PlanBuilder.SlowPhase);
-        while (all.Any(s => !s.IsDenoised)) engine.RunStep(all.Where(s => !s.IsDenoised).ToArray());
-        var together = engine.Decode(all);
-        foreach (var state in all) state.Dispose();
-
-        var specs = early.Concat(late).ToArray();
+        var specs = MixedSetBatch.Specs;
         for (int i = 0; i < specs.Length; i++)
             Assert.Equal(Image(engine, specs[i]), together[i].Rgb);
         Assert.NotEqual(Image(engine, Spec(2, null)), together[1].Rgb);

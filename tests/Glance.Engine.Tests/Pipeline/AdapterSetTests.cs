@@ -19,7 +19,7 @@ public sealed class AdapterSetTests : IDisposable
 
     string WriteAdapter(string name, string phase, long seed) => _adapters.Write(name, phase, seed);
 
-    static GenerationSpec Spec(long seed, string? set) => new("a red circle", null, 16, 16, seed, SamplingMode.Glance, AdapterSet: set);
+    static GenerationSpec Spec(long seed, string? set) => MixedSetBatch.Spec(seed, set);
 
     [Fact]
     public void ABatchMixingThreeSetsAndTwoPhasesEqualsEachSampleRunAloneWithItsSet()
@@ -27,23 +27,12 @@ public sealed class AdapterSetTests : IDisposable
         using var engine = new TorchGlanceEngine(TinyModels.Create());
         engine.AttachAdapterSet(new AdapterSetFiles("alpha", WriteAdapter("alpha", "slow", 31), WriteAdapter("alpha", "fast", 32), "a"));
         engine.AttachAdapterSet(new AdapterSetFiles("beta", WriteAdapter("beta", "slow", 41), null, "b"));
-        GenerationSpec[] early = [Spec(1, null), Spec(2, "alpha"), Spec(3, "beta")];
-        GenerationSpec[] late = [Spec(4, "alpha"), Spec(5, "beta"), Spec(6, null)];
+        var together = MixedSetBatch.Run(engine);
 
-        var first = engine.Start(early);
-        for (int i = 0; i < 6; i++) engine.RunStep(first);   // the early ones are in their Fast phase now
-        var second = engine.Start(late);
-        var all = first.Concat(second).ToArray();
-        Assert.Contains(all, s => s.NextStep!.Phase == PlanBuilder.FastPhase);
-        Assert.Contains(all, s => s.NextStep!.Phase == PlanBuilder.SlowPhase);
-        while (all.Any(s => !s.IsDenoised)) engine.RunStep(all.Where(s => !s.IsDenoised).ToArray());
-        var together = engine.Decode(all);
-
-        var specs = early.Concat(late).ToArray();
+        var specs = MixedSetBatch.Specs;
         for (int i = 0; i < specs.Length; i++)
             Assert.Equal(GenerationRunner.Generate(engine, specs[i]).Image.Rgb, together[i].Rgb);
         Assert.NotEqual(GenerationRunner.Generate(engine, Spec(2, null)).Image.Rgb, together[1].Rgb);
-        foreach (var state in all) state.Dispose();
     }
 
     [Fact]
