@@ -10,19 +10,21 @@
 #      (a) `glance generate` on glance-mini: cpu float32, cuda float32, cuda bfloat16; mean pixel differences;
 #      (b) `glance bench blocks` at FLUX.1-dev width, 1024x1024, batch 1, 2, 4, 8, bfloat16, against (d)'s matmul rate;
 #      (c) the server on glance-mini under glance-loadbench at concurrency 1, 4, 16: batching as shipped, then
-#          Glance:Batching:MaxBatchSize=1.
+#          Glance:Batching:MaxBatchSize=1;
+#      (e) `glance bench load` of a synthetic 6.4 GB FLUX.1-dev-shaped snapshot onto the GPU and onto the CPU: seconds,
+#          GB/s against the disk, and the host's peak resident memory while loading to the GPU (issue 13).
 # Every step has a time limit inside one overall budget (default 420 s: the device call gets timeout_s 480, and a
 # session's 15 device minutes then leave room for a machine start and one shorter rerun), and a
 # failed step does not stop the ones that do not need it. $OUT gets at most 8 files: figures.md, run.log, build.log,
 # generate.log, bench.log, server.log, loadbench.log and extras.tar.gz (images, CMake logs, JSON).
 #
-#   usage: bash scripts/gpu/run-on-device.sh [--dry-run] [--budget SECONDS] [--checks a,b,c,d] [--no-smoke]
+#   usage: bash scripts/gpu/run-on-device.sh [--dry-run] [--budget SECONDS] [--checks a,b,c,d,e] [--no-smoke]
 #   --dry-run  HERE, without a GPU: unpacks and checks the carried layout, the patches against the sources and the
 #              Python scripts, prints the CMake command; then, when a CPU libtorch and a LibTorchSharp this host can
 #              load are found (env GPUKIT_CPU_LIBTORCH, GPUKIT_CPU_LIBTORCHSHARP; defaults: the NuGet cache and this
 #              repository's build output), runs (a), (b) and (c) small and on the CPU through the same LD_LIBRARY_PATH
 #              mechanism as on the device (--no-smoke skips that). Exits 0 when every check passed.
-#   --checks   which of a, b, c, d to run (default all); the build runs whenever a, b or c is asked for.
+#   --checks   which of a, b, c, d, e to run (default all); the build runs whenever a, b, c or e is asked for.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 repo=$PWD
@@ -30,7 +32,7 @@ repo=$PWD
 dry=false
 smoke=true
 budget=${GPUKIT_BUDGET:-420}
-checks=a,b,c,d
+checks=a,b,c,d,e
 while [ $# -gt 0 ]; do
   case $1 in
     --dry-run) dry=true; shift ;;
@@ -257,7 +259,7 @@ link_objects() {
     -Wl,-rpath,"$torch_dir/lib"
 }
 
-if wants a || wants b || wants c; then
+if wants a || wants b || wants c || wants e; then
   step "build LibTorchSharp against the wheel's libtorch"
   echo "\$ ${cmake_cmd[*]}"
   echo "\$ cmake --build $work/build -- -k 0 -j $(nproc)"
@@ -455,6 +457,30 @@ if wants c && $built; then
     kill -KILL $server 2>/dev/null
     wait $server 2>/dev/null
   done
+fi
+
+# --- (e) loading a multi-GB snapshot to the device ------------------------------------------------------------------
+if wants e && $built; then
+  step "(e) glance bench load: a synthetic FLUX.1-dev-shaped snapshot onto $device and onto the CPU"
+  figure "## (e) loading a synthetic snapshot (issue 13: host memory while loading to the GPU, load rate)" ""
+  snapshot=$work/load-snapshot
+  if $dry; then shape=(--double-blocks 1 --single-blocks 1 --t5-layers 1); else shape=(--double-blocks 4 --single-blocks 8 --t5-layers 1); fi
+  if run_logged "$OUT/bench.log" "$(limit 90)" "$glance" bench write-snapshot --out "$snapshot" "${shape[@]}" >/dev/null; then
+    ok "write-snapshot"
+    targets=("$device")
+    [ "$device" = cpu ] || targets+=(cpu)
+    for target in "${targets[@]}"; do
+      cmd=("$glance" bench load --model "$snapshot" --device "$target" --dtype bfloat16 --cycles 1)
+      load_out=$work/extras/bench-load-$target.txt
+      if run_logged "$OUT/bench.log" "$(limit 120)" "${cmd[@]}" >"$load_out"; then ok "bench load ($target)"; else bad "bench load ($target)"; fi
+      figure "\`glance bench write-snapshot --out load-snapshot ${shape[*]}\`, then \`$(show glance "${cmd[@]:1}")\`" "" '```'
+      cat "$load_out" >>"$figures"
+      figure '```' ""
+    done
+  else
+    bad "write-snapshot"
+  fi
+  rm -rf "$snapshot"
 fi
 
 # --- Pack what comes back ---------------------------------------------------------------------------------------------

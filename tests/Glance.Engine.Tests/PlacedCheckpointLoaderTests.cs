@@ -124,4 +124,33 @@ public sealed class PlacedCheckpointLoaderTests : IDisposable
         Assert.Contains("[3, 2]", error.Message, StringComparison.Ordinal);
         Assert.Contains("[2, 2, 1, 1]", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(16)] // one row (two float64) per read
+    [InlineData(32)] // two rows: the read of rows 2..3 straddles the swapped halves' split at row 3
+    [InlineData(64 << 20)] // the whole tensor in one read
+    public void AnotherDtypeGoesThroughTheStagingBufferInWholeRows(long stagingBytes)
+    {
+        string index = Shards(("a.safetensors", [("swapped", Rows(0, 6).to(ScalarType.Float64)), ("lin", Rows(100, 2).to(ScalarType.Float64))]));
+        using var target = new Target();
+
+        PlacedCheckpointLoader.Load(target, index, Map, "test layout", stagingBytes);
+
+        Assert.Equal(new float[] { 6, 7, 8, 9, 10, 11, 0, 1, 2, 3, 4, 5 }, Values(target.fused.weight!));
+        Assert.Equal(new[] { 100f, 101, 102, 103 }, Values(target.conv.weight!));
+    }
+
+    [Fact]
+    public void ALoadGivesTheSmallParametersOneSharedStorage()
+    {
+        string index = Shards(("a.safetensors", [("q", Rows(0, 2)), ("k", Rows(4, 2)), ("v", Rows(8, 2)), ("lin", Rows(100, 2))]));
+        using var target = new Target();
+
+        PlacedCheckpointLoader.Load(target, index, Map, "test layout");
+
+        // Views into one storage: their offsets differ, in 64-byte steps (16 float32).
+        Assert.Equal(new long[] { 0, 16 }, new[] { target.fused.weight!, target.conv.weight! }.Select(p => p.storage_offset()).Order());
+        Assert.Equal(Enumerable.Range(0, 12).Select(i => (float)i), Values(target.fused.weight!));
+        Assert.Equal(new[] { 100f, 101, 102, 103 }, Values(target.conv.weight!));
+    }
 }

@@ -30,7 +30,12 @@ public static class PlacedCheckpointLoader
     /// <param name="path">A .safetensors file, a *.safetensors.index.json, or a folder holding one of them.</param>
     /// <param name="map">The format's key mapping.</param>
     /// <param name="format">Names the layout in errors ("diffusers FluxTransformer2DModel", ...).</param>
-    public static void Load(nn.Module module, string path, KeyMapping map, string format)
+    public static void Load(nn.Module module, string path, KeyMapping map, string format) => Load(module, path, map, format, StagingBytes);
+
+    /// <summary>The staging buffer's size: large enough that per-read overhead vanishes, small beside any model.</summary>
+    internal const long StagingBytes = 64L << 20;
+
+    internal static void Load(nn.Module module, string path, KeyMapping map, string format, long stagingBytes)
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(map);
@@ -38,8 +43,11 @@ public static class PlacedCheckpointLoader
         var headers = shards.Select(s => (s.File, Header: ReadChecked(s, path))).ToArray();
         var targets = module.state_dict();
         var plan = Plan(headers, targets, map, format, module.GetType().Name, path);
+        // The plan covers every entry, so all are about to be overwritten: small CPU tensors can move into shared storage.
+        ParameterArena.Pack(targets.Values);
 
         using var guard = no_grad();
+        using var staging = new Staging(stagingBytes);
         foreach (var (file, header) in headers)
         {
             if (!plan.TryGetValue(file, out var copies)) continue;
@@ -57,17 +65,82 @@ public static class PlacedCheckpointLoader
                     ReadInto(handle, offset, destination.bytes, file, entry);
                     continue;
                 }
-                // Another dtype or device, or pieces for several targets: read once into a CPU tensor, then convert in copy_.
-                var source = empty(entry.Shape, dtype: entry.DType);
-                if (entry.End > entry.Begin) ReadInto(handle, offset, source.bytes, file, entry);
-                foreach (var copy in group)
-                {
-                    var target = targets[copy.Placement.TargetKey];
-                    var piece = copy.Placement.SourceRows is { } sourceRows ? source.narrow(0, copy.Placement.SourceRowOffset, sourceRows) : source;
-                    var slice = Slice(target, copy);
-                    slice.copy_(copy.Placement.Reshape || target.dim() == 0 ? piece.reshape(slice.shape) : piece);
-                }
+                // Another dtype or device, or pieces for several targets: read into the staging buffer, then convert in copy_.
+                Stage(handle, offset, group.ToArray(), targets, staging, file);
             }
+        }
+    }
+
+    /// <summary>
+    /// Reads an entry through <paramref name="staging"/>, at most <see cref="Staging.Bytes"/> of it at a time (whole rows),
+    /// and copies each piece to the rows of the targets it fills. Host memory for a load to another device or dtype is
+    /// therefore the staging buffer, not the largest tensor (a Qwen2.5-VL embedding is 1.1 GB). An entry that cannot go
+    /// by rows (a reshape, a row larger than the buffer, a scalar) is read whole into a tensor of its own.
+    /// </summary>
+    static void Stage(Microsoft.Win32.SafeHandles.SafeFileHandle handle, long offset, Copy[] copies, Dictionary<string, Tensor> targets, Staging staging, string file)
+    {
+        var entry = copies[0].Entry;
+        long bytes = entry.End - entry.Begin;
+        long rows = entry.Shape.Length == 0 ? 1 : entry.Shape[0];
+        long rowBytes = rows == 0 ? 0 : bytes / rows;
+        bool byRows = entry.Shape.Length > 0 && rowBytes > 0 && rowBytes <= staging.Bytes && copies.All(c => !c.Placement.Reshape);
+        if (!byRows)
+        {
+            using var whole = empty(entry.Shape, dtype: entry.DType);
+            if (bytes > 0) ReadInto(handle, offset, whole.bytes, file, entry);
+            foreach (var copy in copies)
+            {
+                var target = targets[copy.Placement.TargetKey];
+                var piece = copy.Placement.SourceRows is { } sourceRows ? whole.narrow(0, copy.Placement.SourceRowOffset, sourceRows) : whole;
+                var slice = Slice(target, copy);
+                slice.copy_(copy.Placement.Reshape || target.dim() == 0 ? piece.reshape(slice.shape) : piece);
+            }
+            return;
+        }
+        long chunkRows = staging.Bytes / rowBytes;
+        for (long first = 0; first < rows; first += chunkRows)
+        {
+            long count = Math.Min(chunkRows, rows - first);
+            var chunk = staging.View(entry.DType, [count, .. entry.Shape.Skip(1)]);
+            ReadInto(handle, offset + first * rowBytes, chunk.bytes, file, entry);
+            foreach (var copy in copies)
+            {
+                // The copy takes source rows [from, to); this chunk holds [first, first + count).
+                long from = copy.Placement.SourceRowOffset;
+                long to = from + (copy.Placement.SourceRows ?? rows);
+                long low = Math.Max(first, from), high = Math.Min(first + count, to);
+                if (low >= high) continue;
+                var target = targets[copy.Placement.TargetKey];
+                target.narrow(0, copy.Placement.RowOffset + low - from, high - low).copy_(chunk.narrow(0, low - first, high - low));
+            }
+        }
+    }
+
+    /// <summary>One reusable host buffer per load for the entries that do not go straight into their parameter, allocated on first use.</summary>
+    internal sealed class Staging(long bytes) : IDisposable
+    {
+        readonly Dictionary<ScalarType, Tensor> _buffers = [];
+
+        public long Bytes { get; } = bytes;
+
+        /// <summary>The buffer's first elements as a tensor of <paramref name="dtype"/> and <paramref name="shape"/> (whose bytes fit in <see cref="Bytes"/>).</summary>
+        public Tensor View(ScalarType dtype, long[] shape)
+        {
+            if (!_buffers.TryGetValue(dtype, out var buffer))
+            {
+                // One per dtype in use: a checkpoint mixes at most a few (bfloat16 weights, float32 norms).
+                using var probe = empty(0, dtype: dtype);
+                // Kept across entries: out of the per-entry dispose scope it is created in.
+                _buffers[dtype] = buffer = empty(Bytes / probe.element_size(), dtype: dtype).DetachFromDisposeScope();
+            }
+            long elements = shape.Aggregate(1L, (a, b) => a * b);
+            return buffer.narrow(0, 0, elements).view(shape);
+        }
+
+        public void Dispose()
+        {
+            foreach (var buffer in _buffers.Values) buffer.Dispose();
+            _buffers.Clear();
         }
     }
 
