@@ -10,15 +10,13 @@ namespace Glance.Cli.Benchmarks;
 
 /// <summary>
 /// `glance bench load`: per component of a FLUX.1 or Qwen-Image snapshot, seconds, GB read, GB/s and the peak resident memory during that
-/// component's load; the disk's sequential read rate on the same files and the rate of first writes to fresh memory, the two
-/// bounds of a CPU load, in the same run; and, over load/dispose cycles, the
+/// component's load; the disk's sequential read rate on the same files in the same run; and, over load/dispose cycles, the
 /// resident memory after each dispose (release of memory).
 /// </summary>
 public sealed class LoadBenchmark(string folder, EngineOptions options, TextWriter output)
 {
     const double GB = 1e9;
     const int ReadBuffer = 16 << 20;
-    const long FreshMemoryBytes = 2L << 30;
 
     public void Run(int cycles)
     {
@@ -28,12 +26,6 @@ public sealed class LoadBenchmark(string folder, EngineOptions options, TextWrit
         output.WriteLine(ProcessMemory.HasPeakReset
             ? "peak RSS: VmHWM from /proc/self/status, reset per component by writing 5 to /proc/self/clear_refs"
             : "peak RSS: not available on this system (no /proc/self/clear_refs); RSS after each step shown instead");
-
-        // Before the disk read, so the pages it frees are not those the load then reuses.
-        long touchBytes = Math.Min(fileBytes, FreshMemoryBytes);
-        double touchSeconds = FreshMemoryRate.Measure(touchBytes);
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"fresh memory first touch (libtorch CPU tensors of 64 MiB, written once): {touchBytes / GB:F2} GB in {touchSeconds:F2} s = {touchBytes / GB / touchSeconds:F2} GB/s"));
 
         bool coldDisk = PageCache.TryDrop();
         var clock = Stopwatch.StartNew();
