@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Runtime.InteropServices;
 
 namespace Glance.Engine.Runtime;
 
@@ -13,9 +12,8 @@ public readonly record struct ComputeCapability(int Major, int Minor)
 }
 
 /// <summary>
-/// Reads a CUDA device's compute capability from the CUDA driver (libcuda), because TorchSharp 0.107's native layer
-/// exposes none (torch.cuda.get_device_capability has no counterpart there). The driver numbers devices as libtorch
-/// does (after CUDA_VISIBLE_DEVICES), so ordinal N is cuda:N.
+/// Reads a CUDA device's compute capability from the CUDA driver (<see cref="CudaDriver"/>), because TorchSharp 0.107's
+/// native layer exposes none (torch.cuda.get_device_capability has no counterpart there).
 /// </summary>
 public static class CudaCapability
 {
@@ -34,17 +32,10 @@ public static class CudaCapability
 
     static unsafe ComputeCapability? Query(int ordinal)
     {
-        if (!NativeLibrary.TryLoad(OperatingSystem.IsWindows() ? "nvcuda.dll" : "libcuda.so.1", out var driver)) return null;
-        if (!NativeLibrary.TryGetExport(driver, "cuInit", out var init)
-            || !NativeLibrary.TryGetExport(driver, "cuDeviceGet", out var get)
-            || !NativeLibrary.TryGetExport(driver, "cuDeviceGetAttribute", out var attribute))
-            return null;
-        var cuInit = (delegate* unmanaged<uint, int>)init;
-        var cuDeviceGet = (delegate* unmanaged<int*, int, int>)get;
+        var attribute = CudaDriver.Export("cuDeviceGetAttribute");
+        if (attribute == 0 || CudaDriver.Device(ordinal) is not { } device) return null;
         var cuDeviceGetAttribute = (delegate* unmanaged<int*, int, int, int>)attribute;
-        int device, major, minor;
-        // Every call returns CUDA_SUCCESS (0) or an error code; any error means "unknown".
-        if (cuInit(0) != 0 || cuDeviceGet(&device, ordinal) != 0) return null;
+        int major, minor;
         if (cuDeviceGetAttribute(&major, AttributeMajor, device) != 0 || cuDeviceGetAttribute(&minor, AttributeMinor, device) != 0) return null;
         return new ComputeCapability(major, minor);
     }

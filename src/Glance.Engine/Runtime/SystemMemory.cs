@@ -2,23 +2,24 @@ namespace Glance.Engine.Runtime;
 
 /// <summary>
 /// The memory this machine has left, from the kernel's files: on the CPU the smaller of MemAvailable and the cgroup
-/// headroom (<see cref="CgroupMemory"/>: what keeps a container from being OOM-killed). CUDA memory is not known here:
-/// TorchSharp 0.107 exposes no query for it (no mem_get_info or memory statistics, managed or native).
+/// headroom (<see cref="CgroupMemory"/>: what keeps a container from being OOM-killed); on a CUDA device the free memory
+/// the driver reports (<see cref="CudaMemory"/>), since TorchSharp 0.107 exposes no query for it.
 /// </summary>
 /// <param name="MemInfo">/proc/meminfo.</param>
 /// <param name="SelfCgroup">/proc/self/cgroup.</param>
 /// <param name="CgroupRoot">/sys/fs/cgroup.</param>
-public sealed record SystemMemory(string MemInfo, string SelfCgroup, string CgroupRoot) : IMemoryAvailability
+/// <param name="CudaQuery">A CUDA device's (free, total) bytes by ordinal, null where unknown; <see cref="CudaMemory.Of"/> when not given.</param>
+public sealed record SystemMemory(string MemInfo, string SelfCgroup, string CgroupRoot, Func<int, (long Free, long Total)?>? CudaQuery = null) : IMemoryAvailability
 {
-    /// <summary>This machine's files.</summary>
+    /// <summary>This machine's files and CUDA driver.</summary>
     public static SystemMemory Host { get; } = new("/proc/meminfo", "/proc/self/cgroup", "/sys/fs/cgroup");
 
-    public const string CudaUnknown = "not checked: TorchSharp 0.107 exposes no CUDA memory query";
+    public const string CudaUnknown = "not checked: no CUDA driver answered the memory query";
 
     public AvailableMemory Available(string device)
     {
         ArgumentNullException.ThrowIfNull(device);
-        if (device.StartsWith("cuda", StringComparison.OrdinalIgnoreCase)) return new AvailableMemory(null, CudaUnknown);
+        if (device.StartsWith("cuda", StringComparison.OrdinalIgnoreCase)) return Cuda(device);
         if (!device.Equals("cpu", StringComparison.OrdinalIgnoreCase)) return new AvailableMemory(null, $"not checked: no memory query for device '{device}'");
         long? available = KernelFiles.Text(MemInfo) is { } meminfo ? ProcMemInfo.MemAvailableBytes(meminfo) : null;
         var cgroup = CgroupMemory.Read(CgroupRoot, KernelFiles.Text(SelfCgroup));
@@ -27,5 +28,22 @@ public sealed record SystemMemory(string MemInfo, string SelfCgroup, string Cgro
         return available is { } bytes
             ? new AvailableMemory(bytes, $"MemAvailable in {MemInfo}{(cgroup is null ? "; no cgroup memory limit" : $"; {cgroup.Source}")}")
             : new AvailableMemory(null, $"not checked: {MemInfo} has no MemAvailable line and no cgroup memory limit was found");
+    }
+
+    AvailableMemory Cuda(string device)
+    {
+        if (CudaOrdinal(device) is not { } ordinal) return new AvailableMemory(null, $"not checked: '{device}' names no CUDA device ordinal");
+        return (CudaQuery ?? CudaMemory.Of)(ordinal) is var (free, total)
+            ? new AvailableMemory(free, $"free on CUDA device {ordinal} as its driver reports (cuMemGetInfo; {ByteSize.Format(total)} in all)")
+            : new AvailableMemory(null, CudaUnknown);
+    }
+
+    /// <summary>0 for "cuda", N for "cuda:N", null for anything else.</summary>
+    internal static int? CudaOrdinal(string device)
+    {
+        string name = device.Trim();
+        if (name.Equals("cuda", StringComparison.OrdinalIgnoreCase)) return 0;
+        return name.StartsWith("cuda:", StringComparison.OrdinalIgnoreCase)
+            && int.TryParse(name.AsSpan(5), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int ordinal) ? ordinal : null;
     }
 }

@@ -10,7 +10,10 @@ public sealed class FakeMachineFiles : IDisposable
 
     readonly DirectoryInfo _root = Directory.CreateTempSubdirectory("glance-fake-machine-");
 
-    public SystemMemory Memory => new(Path.Combine(_root.FullName, "meminfo"), Path.Combine(_root.FullName, "self-cgroup"), CgroupRoot);
+    public SystemMemory Memory => new(Path.Combine(_root.FullName, "meminfo"), Path.Combine(_root.FullName, "self-cgroup"), CgroupRoot, CudaQuery);
+
+    /// <summary>The CUDA driver's answer by ordinal; by default none (no driver), whatever machine runs the tests.</summary>
+    public Func<int, (long Free, long Total)?> CudaQuery { get; set; } = _ => null;
 
     public string CgroupRoot => Path.Combine(_root.FullName, "cgroup");
 

@@ -133,12 +133,33 @@ public sealed class HostMemoryFilesTests : IDisposable
     }
 
     [Fact]
-    public void CudaMemoryIsNotKnownAndSaysWhy()
+    public void CudaMemoryWithoutADriverIsNotKnownAndSaysWhy()
     {
         var cuda = _machine.MemAvailable(20 * GiB).Memory.Available("cuda:0");
 
         Assert.Null(cuda.Bytes);
-        Assert.Contains("TorchSharp", cuda.Source, StringComparison.Ordinal);
+        Assert.Equal(SystemMemory.CudaUnknown, cuda.Source);
+    }
+
+    [Fact]
+    public void CudaMemoryIsWhatTheDriverReportsFreeOnThatDevice()
+    {
+        var asked = new List<int>();
+        _machine.CudaQuery = ordinal =>
+        {
+            asked.Add(ordinal);
+            return (70 * GiB, 141 * GiB);
+        };
+
+        var first = _machine.Memory.Available("cuda");
+        var second = _machine.Memory.Available("cuda:1");
+        var odd = _machine.Memory.Available("cuda:x");
+
+        Assert.Equal([0, 1], asked);
+        Assert.Equal(70 * GiB, first.Bytes);
+        Assert.Contains("cuMemGetInfo", first.Source, StringComparison.Ordinal);
+        Assert.Contains("CUDA device 1", second.Source, StringComparison.Ordinal);
+        Assert.Null(odd.Bytes);
     }
 
     [Fact]
