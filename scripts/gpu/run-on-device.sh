@@ -461,7 +461,7 @@ fi
 
 # --- (e) loading a multi-GB snapshot to the device ------------------------------------------------------------------
 if wants e && $built; then
-  step "(e) glance bench load: a synthetic FLUX.1-dev-shaped snapshot onto $device and onto the CPU"
+  step "(e) glance bench load: a synthetic FLUX.1-dev-shaped snapshot onto $device$([ "$device" = cpu ] || echo ' and onto the CPU')"
   figure "## (e) loading a synthetic snapshot (issue 13: host memory while loading to the GPU, load rate)" ""
   snapshot=$work/load-snapshot
   if $dry; then shape=(--double-blocks 1 --single-blocks 1 --t5-layers 1); else shape=(--double-blocks 4 --single-blocks 8 --t5-layers 1); fi
