@@ -47,7 +47,8 @@ public static class PlacedCheckpointLoader
         ParameterArena.Pack(targets.Values);
 
         using var guard = no_grad();
-        using var staging = new Staging(stagingBytes);
+        // Page-locked for a GPU: the device copies straight from it, without the driver's own bounce through pageable memory.
+        using var staging = new Staging(stagingBytes, pin: targets.Values.Any(t => t.device_type == DeviceType.CUDA));
         foreach (var (file, header) in headers)
         {
             if (!plan.TryGetValue(file, out var copies)) continue;
@@ -117,7 +118,7 @@ public static class PlacedCheckpointLoader
     }
 
     /// <summary>One reusable host buffer per load for the entries that do not go straight into their parameter, allocated on first use.</summary>
-    internal sealed class Staging(long bytes) : IDisposable
+    internal sealed class Staging(long bytes, bool pin) : IDisposable
     {
         readonly Dictionary<ScalarType, Tensor> _buffers = [];
 
@@ -131,7 +132,13 @@ public static class PlacedCheckpointLoader
                 // One per dtype in use: a checkpoint mixes at most a few (bfloat16 weights, float32 norms).
                 using var probe = empty(0, dtype: dtype);
                 // Kept across entries: out of the per-entry dispose scope it is created in.
-                _buffers[dtype] = buffer = empty(Bytes / probe.element_size(), dtype: dtype).DetachFromDisposeScope();
+                buffer = empty(Bytes / probe.element_size(), dtype: dtype).DetachFromDisposeScope();
+                if (pin)
+                {
+                    using var pageable = buffer;
+                    buffer = pageable.pin_memory().DetachFromDisposeScope();
+                }
+                _buffers[dtype] = buffer;
             }
             long elements = shape.Aggregate(1L, (a, b) => a * b);
             return buffer.narrow(0, 0, elements).view(shape);
