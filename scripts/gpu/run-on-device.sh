@@ -467,6 +467,12 @@ if wants e && $built; then
   if $dry; then shape=(--double-blocks 1 --single-blocks 1 --t5-layers 1); else shape=(--double-blocks 4 --single-blocks 8 --t5-layers 1); fi
   if run_logged "$OUT/bench.log" "$(limit 90)" "$glance" bench write-snapshot --out "$snapshot" "${shape[@]}" >/dev/null; then
     ok "write-snapshot"
+    # The start-up memory check's figures per device; on the GPU its free memory comes from the CUDA driver (CudaMemory).
+    cmd=("$glance" inspect "$snapshot" --device "$device" --dtype bfloat16)
+    if run_logged "$OUT/bench.log" "$(limit 30)" "${cmd[@]}" >"$work/extras/inspect-load-snapshot.txt"; then ok "inspect"; else bad "inspect"; fi
+    figure "\`$(show glance "${cmd[@]:1}")\` (memory lines):" "" '```'
+    grep -iE 'needs|available|fits|not checked' "$work/extras/inspect-load-snapshot.txt" >>"$figures"
+    figure '```' ""
     targets=("$device")
     [ "$device" = cpu ] || targets+=(cpu)
     for target in "${targets[@]}"; do
