@@ -7,9 +7,9 @@ namespace Glance.Engine.Checkpoints;
 /// Moves a CPU module's small tensors (under 2 MiB: biases, norms, the VAE's and CLIP's many small weights) into one
 /// storage per dtype before a load overwrites them, each tensor becoming a view into it. libtorch backs only CPU
 /// allocations of 2 MiB and more with transparent huge pages, so each small tensor is otherwise its own 4 KiB-page
-/// allocation whose every page is a first-touch fault when the load writes it: on the VMs measured that, not the disk,
-/// held a component of many small tensors to about 0.5 GB/s (docs/loading.md). One large storage is one huge-page
-/// allocation. Values are not kept: only for tensors that a load then writes in full.
+/// allocation whose every page is a first-touch fault when the load writes it (on the VM measured, reading the ~80 MB of
+/// small tensors of a FLUX-shaped snapshot took 0.3-0.4 s that way, 0.04-0.3 s in one storage: docs/loading.md). One
+/// large storage is one huge-page allocation. Values are not kept: only for tensors that a load then writes in full.
 /// </summary>
 public static class ParameterArena
 {
