@@ -14,8 +14,8 @@ internal sealed class TrainingOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>
-    /// The most of the engine's step slots training may take while generation requests wait (0.5, the most: every other
-    /// slot; 0.25: one slot in four; 0: only when no request waits). With nothing waiting, training takes every slot.
+    /// The most of the engine's time training may take while generation requests wait, measured per step (0.5, the most:
+    /// half; 0.25: a quarter; 0: only when no request waits). With nothing waiting, training takes all of it.
     /// </summary>
     [Range(0.0, 0.5)]
     public double MaxShare { get; set; } = 0.5;

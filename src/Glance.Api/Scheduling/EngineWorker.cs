@@ -28,6 +28,7 @@ internal sealed class EngineWorker(
     AdapterRegistry adapters,
     EngineCommands commands,
     Training.TrainingSlot training,
+    TimeProvider time,
     ILogger<EngineWorker> logger) : BackgroundService
 {
     static readonly TimeSpan IdleWait = TimeSpan.FromSeconds(1);
@@ -189,8 +190,9 @@ internal sealed class EngineWorker(
                     List<WorkItem> batch = running.FindAll(item => decision.Step.Contains(item.Id));
                     if (batch.Count > 0)
                     {
+                        long stepStart = time.GetTimestamp();
                         Step(engine, batch);
-                        training.GenerationStepped();
+                        training.GenerationStepped(time.GetElapsedTime(stepStart));
                         stepped = true;
                     }
                 }

@@ -1,20 +1,26 @@
 namespace Glance.Api.Scheduling;
 
 /// <summary>
-/// How the engine's step slots are shared between generation and training: while generation requests wait, training
-/// takes at most <c>maxShare</c> of the slots counted since they started waiting; with none waiting, every slot.
+/// How the engine's time is shared between generation and training: while generation requests wait, training takes at
+/// most <c>maxShare</c> of the engine time spent since they started waiting; with none waiting, all of it. Time, not
+/// steps: a training step (forward and backward) can cost several generation steps, and the share is what bounds the
+/// latency that training adds to requests.
 /// </summary>
 internal static class TrainingShare
 {
     /// <param name="generationWaiting">Whether generation requests are running or queued.</param>
-    /// <param name="trainingSlots">Training steps run since generation started waiting.</param>
-    /// <param name="generationSlots">Generation steps run since then.</param>
-    public static bool ShouldTrain(bool generationWaiting, int trainingSlots, int generationSlots, double maxShare)
+    /// <param name="trainingTime">Engine time training took since generation started waiting.</param>
+    /// <param name="generationTime">Engine time generation steps took since then.</param>
+    /// <param name="nextTrainingStep">What the next training step is expected to take (the last one's time).</param>
+    public static bool ShouldTrain(bool generationWaiting, TimeSpan trainingTime, TimeSpan generationTime, TimeSpan nextTrainingStep, double maxShare)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(trainingSlots);
-        ArgumentOutOfRangeException.ThrowIfNegative(generationSlots);
+        ArgumentOutOfRangeException.ThrowIfLessThan(trainingTime, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(generationTime, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(nextTrainingStep, TimeSpan.Zero);
         if (!generationWaiting) return true;
-        // Would one more training slot keep training's share within the bound? (a tolerance for 0.1 + 0.2 kinds of sums)
-        return trainingSlots + 1 <= maxShare * (trainingSlots + generationSlots + 1) + 1e-9;
+        if (maxShare <= 0) return false;
+        // Would training's share stay within the bound after one more step? (one tick of tolerance for rounding)
+        long training = (trainingTime + nextTrainingStep).Ticks;
+        return training <= (maxShare * (training + generationTime.Ticks)) + 1;
     }
 }

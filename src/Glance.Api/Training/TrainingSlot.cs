@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Glance.Api.Adapters;
 using Glance.Api.Options;
 using Glance.Api.Scheduling;
@@ -10,7 +9,7 @@ namespace Glance.Api.Training;
 
 /// <summary>
 /// The engine thread's side of training: one job at a time, one optimizer step per slot the worker grants it under
-/// <see cref="TrainingShare"/>. A finished job's files are saved into a dot-folder of the registry (which scans ignore);
+/// <see cref="TrainingShare"/> (each slot's engine time measured here, each generation step's reported by the worker). A finished job's files are saved into a dot-folder of the registry (which scans ignore);
 /// its follower then installs them as the set. Every method runs on the engine thread.
 /// </summary>
 internal sealed class TrainingSlot(
@@ -18,25 +17,34 @@ internal sealed class TrainingSlot(
     AdapterRegistry registry,
     ServerMetrics metrics,
     IOptions<TrainingOptions> options,
+    TimeProvider time,
     ILogger<TrainingSlot> logger)
 {
     TrainingWorkItem? _item;
     IAdapterTrainingRun? _run;
     long _startedAt;
     double _lastLoss = double.NaN;
-    int _trainingSlots;
-    int _generationSlots;
+    TimeSpan _trainingTime;
+    TimeSpan _generationTime;
+    TimeSpan? _lastTrainingStep;
+    TimeSpan? _lastGenerationStep;
 
     public bool HasWork => _item is not null || queue.Count > 0;
 
-    /// <summary>Counts a generation step towards the share.</summary>
-    public void GenerationStepped() => _generationSlots++;
+    /// <summary>Counts a generation step's engine time towards the share.</summary>
+    public void GenerationStepped(TimeSpan took)
+    {
+        _generationTime += took;
+        _lastGenerationStep = took;
+    }
 
     /// <summary>Whether training takes this slot; the share is counted afresh each time generation starts waiting.</summary>
     public bool ShouldTrain(bool generationWaiting)
     {
-        if (!generationWaiting) (_trainingSlots, _generationSlots) = (0, 0);
-        return HasWork && TrainingShare.ShouldTrain(generationWaiting, _trainingSlots, _generationSlots, options.Value.MaxShare);
+        if (!generationWaiting) (_trainingTime, _generationTime) = (TimeSpan.Zero, TimeSpan.Zero);
+        // Before any training step has been timed, assume it costs what a generation step does.
+        TimeSpan next = _lastTrainingStep ?? _lastGenerationStep ?? TimeSpan.Zero;
+        return HasWork && TrainingShare.ShouldTrain(generationWaiting, _trainingTime, _generationTime, next, options.Value.MaxShare);
     }
 
     /// <summary>Ends the running job if it was cancelled (it stops at this step boundary).</summary>
@@ -49,19 +57,29 @@ internal sealed class TrainingSlot(
     public void Step(IGlanceEngine engine)
     {
         ArgumentNullException.ThrowIfNull(engine);
-        _trainingSlots++;
-        if (_run is null)
+        long slotStart = time.GetTimestamp();
+        try
         {
-            Begin(engine);
-            return;
+            if (_run is null) Begin(engine);
+            else TrainStep();
         }
+        finally
+        {
+            _trainingTime += time.GetElapsedTime(slotStart);
+        }
+    }
+
+    void TrainStep()
+    {
         TrainingWorkItem item = _item!;
         try
         {
-            long start = Stopwatch.GetTimestamp();
-            _lastLoss = _run.TrainStep();
-            metrics.EngineCall("train", Stopwatch.GetElapsedTime(start));
-            TimeSpan elapsed = Stopwatch.GetElapsedTime(_startedAt);
+            long start = time.GetTimestamp();
+            _lastLoss = _run!.TrainStep();
+            TimeSpan took = time.GetElapsedTime(start);
+            _lastTrainingStep = took;
+            metrics.EngineCall("train", took);
+            TimeSpan elapsed = time.GetElapsedTime(_startedAt);
             double eta = elapsed.TotalSeconds / _run.StepsDone * (_run.TotalSteps - _run.StepsDone);
             item.Report(new TrainingReport(_run.StepsDone, _run.TotalSteps, _run.Phase, _lastLoss, eta, _run.Settings));
             if (!_run.IsDone) return;
@@ -87,7 +105,7 @@ internal sealed class TrainingSlot(
         }
         if (item is null) return;
         _item = item;
-        _startedAt = Stopwatch.GetTimestamp();
+        _startedAt = time.GetTimestamp();
         _lastLoss = double.NaN;
         try
         {
@@ -119,7 +137,7 @@ internal sealed class TrainingSlot(
         _run?.Dispose();
         _run = null;
         _item = null;
-        Log.TrainingEnded(logger, item.JobId, result.Outcome.ToString(), steps, Stopwatch.GetElapsedTime(_startedAt).TotalSeconds, _lastLoss);
+        Log.TrainingEnded(logger, item.JobId, result.Outcome.ToString(), steps, time.GetElapsedTime(_startedAt).TotalSeconds, _lastLoss);
         item.Complete(result);
     }
 }

@@ -41,6 +41,14 @@ public sealed class FakeEngine : IGlanceEngine
     public TimeSpan StepDelay { get; init; } = TimeSpan.FromMilliseconds(2);
     public TimeSpan WarmUpDelay { get; init; } = TimeSpan.Zero;
 
+    /// <summary>When set, each generation step advances it by <see cref="StepCost"/> and each training step by <see cref="TrainStepCost"/>.</summary>
+    public SteppedTimestamps? Clock { get; init; }
+    public TimeSpan StepCost { get; init; } = TimeSpan.FromMilliseconds(10);
+    public TimeSpan TrainStepCost { get; init; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>Whether training steps also wait while the gate is closed (<see cref="CloseGate"/>), as generation steps do.</summary>
+    public bool GateTraining { get; init; }
+
     public IReadOnlyList<RecordedCall> Calls => [.. calls];
     public IReadOnlyList<RecordedCall> Steps => [.. calls.Where(call => call.Operation == "step")];
     public int LiveStates => Volatile.Read(ref liveStates);
@@ -97,6 +105,15 @@ public sealed class FakeEngine : IGlanceEngine
     }
 
     /// <summary>Releases every held step and a held warm-up.</summary>
+    void WaitForOpenGate()
+    {
+        lock (gate)
+        {
+            while (allowedSteps != int.MaxValue)
+                if (!Monitor.Wait(gate, TimeSpan.FromSeconds(10))) throw new TimeoutException("The fake engine's gate stayed closed for 10 s.");
+        }
+    }
+
     public void OpenGate()
     {
         lock (gate)
@@ -141,6 +158,7 @@ public sealed class FakeEngine : IGlanceEngine
             throw new InvalidOperationException("A step mixed resolutions.");
         Record("step", [.. batch.Select(state => new RecordedRequest(state.Spec.Seed, state.Spec.Prompt, state.StepIndex, state.NextStep!.Phase))]);
         Thread.Sleep(StepDelay);
+        Clock?.Advance(StepCost);
         if (batch.Any(state => state.Spec.Prompt.Contains(FailOnStep, StringComparison.Ordinal)))
             throw new InvalidOperationException("Injected step failure.");
         foreach (FakeState state in batch.Cast<FakeState>()) state.Step();
@@ -186,8 +204,10 @@ public sealed class FakeEngine : IGlanceEngine
 
         public double TrainStep()
         {
+            if (engine.GateTraining) engine.WaitForOpenGate();
             engine.Record("train", []);
             Thread.Sleep(engine.StepDelay);
+            engine.Clock?.Advance(engine.TrainStepCost);
             StepsDone++;
             return 1.0 / StepsDone;
         }

@@ -9,7 +9,7 @@ using Glance.Engine.Serving;
 
 namespace Glance.Api.Tests.Scheduling;
 
-/// <summary>Training jobs share the engine thread's step slots with generation under Glance:Training:MaxShare.</summary>
+/// <summary>Training jobs share the engine thread's time with generation under Glance:Training:MaxShare.</summary>
 public sealed class TrainingInterleavingTests : IDisposable
 {
     readonly string _registry = Path.Combine(Path.GetTempPath(), "glance-training-share-" + Guid.NewGuid().ToString("N"));
@@ -34,21 +34,28 @@ public sealed class TrainingInterleavingTests : IDisposable
     }
 
     [Theory]
-    [InlineData("0.5", 1)]
-    [InlineData("0.25", 3)]
-    public async Task WhileRequestsWaitTrainingTakesNoMoreThanItsShareOfTheSlots(string share, int generationStepsPerTrainingStep)
+    [InlineData("0.5", 1, 1)]
+    [InlineData("0.25", 1, 3)]
+    [InlineData("0.5", 3, 3)] // a training step that costs three generation steps
+    public async Task WhileRequestsWaitTrainingTakesNoMoreThanItsShareOfTheTime(string share, int trainingCost, int generationStepsPerTrainingStep)
     {
-        var engine = new FakeEngine { SlowSteps = 5, FastSteps = 5, StepDelay = TimeSpan.FromMilliseconds(1) };
+        var clock = new SteppedTimestamps();
+        var engine = new FakeEngine
+        {
+            SlowSteps = 5, FastSteps = 5, StepDelay = TimeSpan.FromMilliseconds(1),
+            Clock = clock, StepCost = TimeSpan.FromMilliseconds(10), TrainStepCost = TimeSpan.FromMilliseconds(10 * trainingCost),
+            GateTraining = true, // else the job could train through all its steps before the requests arrive
+        };
         await using var app = new GlanceApp(engine, new Dictionary<string, string?>
         {
             ["Glance:Adapters:Path"] = _registry,
             ["Glance:Training:MaxShare"] = share,
             ["Glance:Batching:MaxBatchSize"] = "1",
-        });
+        }, time: clock);
         using HttpClient client = await app.ReadyClientAsync();
 
         engine.CloseGate();
-        string job = await TrainAsync(client, 400);
+        string job = await TrainAsync(client, 1000);
         Task<HttpResponseMessage>[] requests = [.. Enumerable.Range(1, 3).Select(seed => client.PostAsync("/generate", GlanceApp.Json(new GenerateRequest("p", Seed: seed))))];
         await Eventually.TrueAsync(() => app.Services.GetQueueCount() + engine.StepsEntered >= 3, "the requests to arrive");
         engine.OpenGate();
@@ -70,11 +77,14 @@ public sealed class TrainingInterleavingTests : IDisposable
             Assert.True(sinceTraining >= generationStepsPerTrainingStep, $"training took slot {i} after {sinceTraining} generation steps: {string.Join(" ", order[first..(last + 1)])}");
             sinceTraining = 0;
         }
-        Assert.Contains("train", order[first..last]);
+        Assert.True(order.Skip(first).Take(last - first).Contains("train"), string.Join(" ", order));
         Assert.Equal(30, order[first..(last + 1)].Count(op => op == "step"));
 
+        // Held at its next step, the job cannot finish its remaining steps before the cancellation reaches it.
+        engine.CloseGate();
         using var cancel = new HttpRequestMessage(HttpMethod.Delete, job);
         using (await client.SendAsync(cancel)) { }
+        engine.OpenGate();
         await Eventually.TrueAsync(async () =>
             JsonDocument.Parse(await client.GetStringAsync(new Uri(job, UriKind.Relative))).RootElement.GetProperty("status").GetString() == "cancelled",
             "the training job to stop");
