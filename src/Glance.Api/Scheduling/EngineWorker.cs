@@ -14,7 +14,8 @@ namespace Glance.Api.Scheduling;
 /// Owns the engine on one dedicated thread (tensor scopes are thread-local, so every engine call happens there).
 /// At each step boundary it drops cancelled requests, asks <see cref="BatchPolicy"/> for the next batch, starts
 /// newly admitted requests in one call, runs one step for the batch, and decodes the finished ones in one call;
-/// PNG encoding happens on the thread pool. Adapter training jobs take step slots between them (<see cref="TrainingShare"/>).
+/// PNG encoding happens on the thread pool. Adapter training jobs take step slots between them, within a share of the
+/// engine's time (<see cref="TrainingShare"/>).
 /// </summary>
 internal sealed class EngineWorker(
     IEngineFactory engineFactory,

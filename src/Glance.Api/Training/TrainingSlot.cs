@@ -9,7 +9,8 @@ namespace Glance.Api.Training;
 
 /// <summary>
 /// The engine thread's side of training: one job at a time, one optimizer step per slot the worker grants it under
-/// <see cref="TrainingShare"/> (each slot's engine time measured here, each generation step's reported by the worker). A finished job's files are saved into a dot-folder of the registry (which scans ignore);
+/// <see cref="TrainingShare"/> (each slot's engine time measured here, each generation step's reported by the worker).
+/// A finished job's files are saved into a dot-folder of the registry (which scans ignore);
 /// its follower then installs them as the set. Every method runs on the engine thread.
 /// </summary>
 internal sealed class TrainingSlot(
