@@ -99,6 +99,8 @@ public static class MemoryCheck
                 yield return $"raise the container's memory limit (Kubernetes resources.limits.memory, docker --memory) by at least {ByteSize.Format(verdict.NeededBytes - verdict.Available.Bytes!.Value)}";
             else if (verdict.Demand.IsHost)
                 yield return $"free at least {ByteSize.Format(verdict.NeededBytes - verdict.Available.Bytes!.Value)} of host memory, or use a machine with more";
+            else
+                yield return $"free at least {ByteSize.Format(verdict.NeededBytes - verdict.Available.Bytes!.Value)} on {verdict.Demand.Device} (nvidia-smi lists the processes that hold its memory), or use a GPU with more";
         }
         yield return "if swap or memory overcommit is intended, turn this check off: Glance:Model:CheckMemory=false (--no-memory-check)";
     }

@@ -83,6 +83,27 @@ public sealed class MemoryCheckTests
     }
 
     [Fact]
+    public void AGpuWithTooLittleFreeMemoryIsRefusedWithWhatToFreeAndTheTextEncoderRemedy()
+    {
+        var cuda = new DeviceDemand("cuda", [
+            new("transformer", 22 * GiB, ScalarType.BFloat16, TextEncoder: false),
+            new("t5", 9 * GiB, ScalarType.BFloat16, TextEncoder: true)]);
+        var memory = new FixedMemory(new Dictionary<string, AvailableMemory>
+        {
+            ["cpu"] = new(64 * GiB, "MemAvailable in /fake/meminfo"),
+            ["cuda"] = new(30 * GiB, "free on CUDA device 0 as its driver reports (cuMemGetInfo; 80.00 GiB in all)"),
+        });
+
+        var error = Assert.Throws<ModelMemoryException>(() => MemoryCheck.Verify("/m", [cuda], memory));
+
+        Assert.Contains("cuda needs 32.00 GiB", error.Message, StringComparison.Ordinal);
+        Assert.Contains("only 30.00 GiB is available (free on CUDA device 0", error.Message, StringComparison.Ordinal);
+        Assert.Contains("free at least 2.00 GiB on cuda (nvidia-smi", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Glance:Model:TextEncoderDevice=cpu", error.Message, StringComparison.Ordinal);
+        Assert.True(error.Verdicts.Single(v => v.Demand.Device == "cpu").Fits);
+    }
+
+    [Fact]
     public void AnUnknownDeviceIsNotCheckedAndDoesNotFail()
     {
         var cuda = new DeviceDemand("cuda", [new("transformer", 200 * GiB, ScalarType.Float32, TextEncoder: false)]);
