@@ -104,7 +104,7 @@ public sealed class FakeEngine : IGlanceEngine
         }
     }
 
-    /// <summary>Releases every held step and a held warm-up.</summary>
+    /// <summary>Blocks while any step is held (for training steps under <see cref="GateTraining"/>).</summary>
     void WaitForOpenGate()
     {
         lock (gate)
@@ -114,6 +114,7 @@ public sealed class FakeEngine : IGlanceEngine
         }
     }
 
+    /// <summary>Releases every held step and a held warm-up.</summary>
     public void OpenGate()
     {
         lock (gate)
