@@ -107,11 +107,14 @@ public sealed class FakeEngine : IGlanceEngine
     /// <summary>Blocks while any step is held (for training steps under <see cref="GateTraining"/>).</summary>
     void WaitForOpenGate()
     {
-        lock (gate)
-        {
-            while (allowedSteps != int.MaxValue)
-                if (!Monitor.Wait(gate, TimeSpan.FromSeconds(10))) throw new TimeoutException("The fake engine's gate stayed closed for 10 s.");
-        }
+        lock (gate) WaitWhile(() => allowedSteps != int.MaxValue, "gate stayed closed");
+    }
+
+    /// <summary>Waits, holding the gate's lock, while <paramref name="held"/>; ten seconds of it fail the call.</summary>
+    void WaitWhile(Func<bool> held, string what)
+    {
+        while (held())
+            if (!Monitor.Wait(gate, TimeSpan.FromSeconds(10))) throw new TimeoutException($"The fake engine's {what} for 10 s.");
     }
 
     /// <summary>Releases every held step and a held warm-up.</summary>
@@ -131,8 +134,7 @@ public sealed class FakeEngine : IGlanceEngine
         lock (gate)
         {
             warmUpEntered = true;
-            while (warmUpHeld)
-                if (!Monitor.Wait(gate, TimeSpan.FromSeconds(10))) throw new TimeoutException("The fake engine's warm-up stayed held for 10 s.");
+            WaitWhile(() => warmUpHeld, "warm-up stayed held");
         }
         Thread.Sleep(WarmUpDelay);
     }
@@ -152,8 +154,7 @@ public sealed class FakeEngine : IGlanceEngine
         lock (gate)
         {
             int call = ++stepsEntered;
-            while (call > allowedSteps)
-                if (!Monitor.Wait(gate, TimeSpan.FromSeconds(10))) throw new TimeoutException("The fake engine's gate stayed closed for 10 s.");
+            WaitWhile(() => call > allowedSteps, "gate stayed closed");
         }
         if (batch.Select(state => (state.Spec.Width, state.Spec.Height)).Distinct().Count() > 1)
             throw new InvalidOperationException("A step mixed resolutions.");

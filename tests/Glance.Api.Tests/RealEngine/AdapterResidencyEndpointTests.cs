@@ -5,7 +5,6 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Glance.Api.Tests.Endpoints;
 using Glance.Api.Tests.Infrastructure;
-using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace Glance.Api.Tests.RealEngine;
 
@@ -45,17 +44,9 @@ public sealed partial class AdapterResidencyEndpointTests : IDisposable
     {
         string set = Path.Combine(_registry, "swapped");
         Directory.CreateDirectory(set);
-        File.Copy(AdapterSetEndpointTests.ShippedAdapter("fast"), Path.Combine(set, "slow.safetensors"));
-        File.Copy(AdapterSetEndpointTests.ShippedAdapter("slow"), Path.Combine(set, "fast.safetensors"));
-        await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
-        {
-            builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
-            builder.UseSetting("Glance:Model:Device", "cpu");
-            builder.UseSetting("Glance:Model:DType", "float32");
-            builder.UseSetting("Glance:Adapters:Path", _registry);
-            builder.UseSetting("Glance:Adapters:MaxResidentMiB", "1");
-            builder.UseSetting("Glance:RateLimit:Enabled", "false");
-        });
+        File.Copy(ShippedModelApp.Adapter("fast"), Path.Combine(set, "slow.safetensors"));
+        File.Copy(ShippedModelApp.Adapter("slow"), Path.Combine(set, "fast.safetensors"));
+        await using var factory = ShippedModelApp.Over(_registry, ("Glance:Model:DType", "float32"), ("Glance:Adapters:MaxResidentMiB", "1"));
         using HttpClient client = factory.CreateClient();
         await Eventually.ReadyAsync(client, "glance-mini", TimeSpan.FromSeconds(90));
 

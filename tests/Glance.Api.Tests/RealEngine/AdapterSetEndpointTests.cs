@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Glance.Api.Tests.Infrastructure;
-using Glance.Engine.Pipeline;
 using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace Glance.Api.Tests.RealEngine;
@@ -22,9 +21,6 @@ public sealed class AdapterSetEndpointTests : IDisposable
         if (Directory.Exists(_registry)) Directory.Delete(_registry, recursive: true);
     }
 
-    internal static string ShippedAdapter(string phase) =>
-        Path.Combine(ModelLocator.Resolve(ModelLocator.DefaultModel), GlanceModel.AdaptersFolder, phase + ".safetensors");
-
     /// <summary>Writes a set the way an operator or another replica would: into a dot-folder, then renamed into place.</summary>
     void AddSet(string name, string? slowFrom, string? fastFrom)
     {
@@ -35,14 +31,7 @@ public sealed class AdapterSetEndpointTests : IDisposable
         Directory.Move(staging, Path.Combine(_registry, name));
     }
 
-    WebApplicationFactory<Program> Replica() => new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
-    {
-        builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
-        builder.UseSetting("Glance:Model:Device", "cpu");
-        builder.UseSetting("Glance:Adapters:Path", _registry);
-        builder.UseSetting("Glance:Adapters:RescanSeconds", "1");
-        builder.UseSetting("Glance:RateLimit:Enabled", "false");
-    });
+    WebApplicationFactory<Program> Replica() => ShippedModelApp.Over(_registry, ("Glance:Adapters:RescanSeconds", "1"));
 
     static async Task<JsonElement> SetsAsync(HttpClient client) =>
         JsonDocument.Parse(await client.GetStringAsync(new Uri("/v1/adapters", UriKind.Relative))).RootElement;
@@ -70,7 +59,7 @@ public sealed class AdapterSetEndpointTests : IDisposable
         var defaults = await GenerateAsync(a, null);
         Assert.Equal("default", defaults.Adapters);
 
-        AddSet("swapped", ShippedAdapter("fast"), ShippedAdapter("slow"));
+        AddSet("swapped", ShippedModelApp.Adapter("fast"), ShippedModelApp.Adapter("slow"));
         await WaitForSetAsync(a, "swapped");
         await WaitForSetAsync(b, "swapped");
 

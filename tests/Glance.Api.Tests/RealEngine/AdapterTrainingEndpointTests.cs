@@ -22,18 +22,12 @@ public sealed class AdapterTrainingEndpointTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_registry);
-        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
-        {
-            builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
-            builder.UseSetting("Glance:Model:Device", "cpu");
-            builder.UseSetting("Glance:Adapters:Path", _registry);
-            builder.UseSetting("Glance:Adapters:RescanSeconds", "1");
-            builder.UseSetting("Glance:Auth:ApiKeys:0", UserKey);
-            builder.UseSetting("Glance:Auth:AdminKeys:0", AdminKey);
-            builder.UseSetting("Glance:RateLimit:Enabled", "false");
-            builder.UseSetting("Glance:Training:MaxImagePixels", "70000");
-            builder.UseSetting("Glance:Training:MaxImageMiB", "1");
-        });
+        _factory = ShippedModelApp.Over(_registry,
+            ("Glance:Adapters:RescanSeconds", "1"),
+            ("Glance:Auth:ApiKeys:0", UserKey),
+            ("Glance:Auth:AdminKeys:0", AdminKey),
+            ("Glance:Training:MaxImagePixels", "70000"),
+            ("Glance:Training:MaxImageMiB", "1"));
         _client = _factory.CreateClient();
         _client.DefaultRequestHeaders.Add("X-Api-Key", UserKey);
         await Eventually.ReadyAsync(_client, "glance-mini", TimeSpan.FromSeconds(90));

@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Glance.Api.Tests.Infrastructure;
-using Glance.Engine.Pipeline;
 using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace Glance.Api.Tests.RealEngine;
@@ -20,16 +19,10 @@ public sealed class AdapterUploadTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_registry);
-        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
-        {
-            builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
-            builder.UseSetting("Glance:Model:Device", "cpu");
-            builder.UseSetting("Glance:Adapters:Path", _registry);
-            builder.UseSetting("Glance:Adapters:MaxSets", "1");
-            builder.UseSetting("Glance:Auth:ApiKeys:0", UserKey);
-            builder.UseSetting("Glance:Auth:AdminKeys:0", AdminKey);
-            builder.UseSetting("Glance:RateLimit:Enabled", "false");
-        });
+        _factory = ShippedModelApp.Over(_registry,
+            ("Glance:Adapters:MaxSets", "1"),
+            ("Glance:Auth:ApiKeys:0", UserKey),
+            ("Glance:Auth:AdminKeys:0", AdminKey));
         _client = _factory.CreateClient();
         await Eventually.ReadyAsync(_client, "glance-mini", TimeSpan.FromSeconds(90));
     }
@@ -41,8 +34,7 @@ public sealed class AdapterUploadTests : IAsyncLifetime
         if (Directory.Exists(_registry)) Directory.Delete(_registry, recursive: true);
     }
 
-    static byte[] Shipped(string phase) =>
-        File.ReadAllBytes(Path.Combine(ModelLocator.Resolve(ModelLocator.DefaultModel), GlanceModel.AdaptersFolder, phase + ".safetensors"));
+    static byte[] Shipped(string phase) => File.ReadAllBytes(ShippedModelApp.Adapter(phase));
 
     async Task<HttpResponseMessage> PutAsync(string name, string key, params (string Part, byte[] Bytes)[] files)
     {
