@@ -129,10 +129,9 @@ public static class PlacedCheckpointLoader
         {
             if (!_buffers.TryGetValue(dtype, out var buffer))
             {
-                // One per dtype in use: a checkpoint mixes at most a few (bfloat16 weights, float32 norms).
-                using var probe = empty(0, dtype: dtype);
-                // Kept across entries: out of the per-entry dispose scope it is created in.
-                buffer = empty(Bytes / probe.element_size(), dtype: dtype).DetachFromDisposeScope();
+                // One per dtype in use: a checkpoint mixes at most a few (bfloat16 weights, float32 norms). Kept across
+                // entries: out of the per-entry dispose scope it is created in.
+                buffer = empty(Bytes / SafetensorsDType.ElementSize(dtype), dtype: dtype).DetachFromDisposeScope();
                 if (pin)
                 {
                     using var pageable = buffer;

@@ -9,15 +9,21 @@ namespace Glance.Engine.Runtime;
 /// </summary>
 static class CudaDriver
 {
-    static readonly Lazy<nint> Library = new(() =>
-        NativeLibrary.TryLoad(OperatingSystem.IsWindows() ? "nvcuda.dll" : "libcuda.so.1", out var handle) ? handle : 0);
+    /// <summary>The driver library, loaded and initialised (cuInit) once; 0 where there is none or it does not initialise.</summary>
+    static readonly Lazy<nint> Library = new(Initialise);
 
-    /// <summary>The driver's export <paramref name="name"/> (or its versioned <c>_v2</c> form, which cuda.h's macros call), after cuInit; 0 where there is no driver or no such export.</summary>
-    public static unsafe nint Export(string name)
+    static unsafe nint Initialise()
+    {
+        if (!NativeLibrary.TryLoad(OperatingSystem.IsWindows() ? "nvcuda.dll" : "libcuda.so.1", out var library)) return 0;
+        if (!NativeLibrary.TryGetExport(library, "cuInit", out var init) || ((delegate* unmanaged<uint, int>)init)(0) != 0) return 0;
+        return library;
+    }
+
+    /// <summary>The driver's export <paramref name="name"/> (or its versioned <c>_v2</c> form, which cuda.h's macros call); 0 where there is no driver or no such export.</summary>
+    public static nint Export(string name)
     {
         nint library = Library.Value;
-        if (library == 0 || !NativeLibrary.TryGetExport(library, "cuInit", out var init)) return 0;
-        if (((delegate* unmanaged<uint, int>)init)(0) != 0) return 0;
+        if (library == 0) return 0;
         return NativeLibrary.TryGetExport(library, name + "_v2", out var versioned) ? versioned
             : NativeLibrary.TryGetExport(library, name, out var plain) ? plain : 0;
     }
