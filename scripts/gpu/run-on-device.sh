@@ -18,24 +18,29 @@
 # failed step does not stop the ones that do not need it. $OUT gets at most 8 files: figures.md, run.log, build.log,
 # generate.log, bench.log, server.log, loadbench.log and extras.tar.gz (images, CMake logs, JSON).
 #
-#   usage: bash scripts/gpu/run-on-device.sh [--dry-run] [--budget SECONDS] [--checks a,b,c,d,e] [--no-smoke]
+#   usage: bash scripts/gpu/run-on-device.sh [--dry-run | --cpu-build] [--budget SECONDS] [--checks a,b,c,d,e] [--no-smoke]
 #   --dry-run  HERE, without a GPU: unpacks and checks the carried layout, the patches against the sources and the
 #              Python scripts, prints the CMake command; then, when a CPU libtorch and a LibTorchSharp this host can
 #              load are found (env GPUKIT_CPU_LIBTORCH, GPUKIT_CPU_LIBTORCHSHARP; defaults: the NuGet cache and this
 #              repository's build output), runs (a), (b) and (c) small and on the CPU through the same LD_LIBRARY_PATH
 #              mechanism as on the device (--no-smoke skips that). Exits 0 when every check passed.
+#   --cpu-build  a rehearsal of the device run on a machine without a GPU: builds LibTorchSharp exactly as the device
+#              run does, against whatever torch python3 imports (a CPU build), and runs the dry run's small CPU checks
+#              through that build and that libtorch; (d) is skipped. docs/gpu.md says how it was run here.
 #   --checks   which of a, b, c, d, e to run (default all); the build runs whenever a, b, c or e is asked for.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 repo=$PWD
 
 dry=false
+cpu_build=false
 smoke=true
 budget=${GPUKIT_BUDGET:-420}
 checks=a,b,c,d,e
 while [ $# -gt 0 ]; do
   case $1 in
     --dry-run) dry=true; shift ;;
+    --cpu-build) cpu_build=true; shift ;;
     --no-smoke) smoke=false; shift ;;
     --budget) budget=$2; shift 2 ;;
     --checks) checks=$2; shift 2 ;;
@@ -43,6 +48,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 wants() { [[ ",$checks," == *",$1,"* ]]; }
+# small: the checks run small and on the CPU (the dry run, and the CPU rehearsal of the build).
+small=false
+if $dry || $cpu_build; then small=true; fi
+$dry && $cpu_build && { echo "run-on-device: --dry-run and --cpu-build exclude each other" >&2; exit 2; }
 
 kit=$repo/.gpukit
 work=${GPUKIT_RUN:-/tmp/glance-gpukit-run}
@@ -94,7 +103,9 @@ run_logged() {
   return "$status"
 }
 
-if $dry; then mode="dry run on $(uname -n) (no GPU)"; else mode="device run on $(uname -n)"; fi
+if $dry; then mode="dry run on $(uname -n) (no GPU)"
+elif $cpu_build; then mode="CPU rehearsal of the build on $(uname -n) (no GPU)"
+else mode="device run on $(uname -n)"; fi
 figure "# GPU kit figures: $mode, $(date -u +%Y-%m-%dT%H:%M:%SZ)" ""
 figure "Repository commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); kit: $(head -n 1 "$kit/MANIFEST" 2>/dev/null || echo 'no MANIFEST')" ""
 
@@ -136,7 +147,7 @@ if ! ldconfig -p 2>/dev/null | grep -q libicuuc; then
 fi
 if ! $dry; then
   [ -n "$torch_dir" ] || { bad "python3 cannot import torch: nothing to build against"; }
-  [[ "$(sed -n 3p <<<"$torch_info")" != no* ]] || bad "torch sees no CUDA device"
+  $cpu_build || [[ "$(sed -n 3p <<<"$torch_info")" != no* ]] || bad "torch sees no CUDA device"
 fi
 
 # --- Unpack and check the carried layout ----------------------------------------------------------------------------
@@ -177,15 +188,28 @@ if $unpack_ok; then
 fi
 patches=("$repo"/scripts/gpu/patches/*.patch)
 [ -e "${patches[0]}" ] || patches=()
-# The release builds as C++17; PyTorch 2.13 and later refuse C++17 in their headers (#error), and then
-# patches/cxx20/ moves LibTorchSharp to C++20. The dry run checks that those patches apply too.
+# Patch sets for libtorch releases newer than the one TorchSharp's release was built for, each applied only when the
+# wheel's headers show the change it answers (the dry run checks that every set applies to the sources):
+#   cxx20             PyTorch 2.13 and later refuse C++17 (#error); LibTorchSharp moves to C++20
+#   intrusive-node    autograd nodes held by c10::intrusive_ptr (after 2.11)
+#   no-named-tensors  named tensors removed (2.13)
+inc=${torch_dir:+$torch_dir/include}
+needs_set() {
+  [ -n "$inc" ] || return 1
+  case $1 in
+    cxx20) grep -qs 'C++20 or later' "$inc/ATen/ATen.h" "$inc/torch/csrc/api/include/torch/all.h" "$inc/c10/util/C++17.h" ;;
+    intrusive-node) grep -qs 'Node : c10::intrusive_ptr_target' "$inc/torch/csrc/autograd/node.h" "$inc/torch/csrc/autograd/function.h" ;;
+    no-named-tensors) [ -d "$inc/ATen/core" ] && [ ! -e "$inc/ATen/core/Dimname.h" ] ;;
+    *) return 1 ;;
+  esac
+}
 cxx_std=17
-if [ -n "$torch_dir" ] && grep -qs 'C++20 or later' "$torch_dir/include/ATen/ATen.h" "$torch_dir/include/torch/csrc/api/include/torch/all.h" "$torch_dir/include/c10/util/C++17.h"; then
-  cxx_std=20
-fi
-if $dry || [ "$cxx_std" = 20 ]; then
-  for p in "$repo"/scripts/gpu/patches/cxx20/*.patch; do [ -e "$p" ] && patches+=("$p"); done
-fi
+needs_set cxx20 && cxx_std=20
+for set in cxx20 intrusive-node no-named-tensors; do
+  if $dry || needs_set $set; then
+    for p in "$repo"/scripts/gpu/patches/$set/*.patch; do [ -e "$p" ] && patches+=("$p"); done
+  fi
+done
 echo "C++ standard for LibTorchSharp: C++$cxx_std"
 # apply_patch FILE [--dry-run]: patch(1), or git apply where the image has no patch.
 apply_patch() {
@@ -211,7 +235,7 @@ rm -rf "$repo/scripts/gpu/__pycache__"
 
 # --- (d) PyTorch eager reference and the card's matmul rate -----------------------------------------------------------
 torch_json=$work/extras/torch-reference.json
-if wants d && ! $dry; then
+if wants d && ! $small; then
   step "(d) PyTorch eager FLUX.1-dev blocks and the card's matmul rate"
   cmd=(env PYTHONUNBUFFERED=1 $python scripts/gpu/torch_reference.py --sizes 1024 --batch 1,2,4,8 --dtype bfloat16
     --double-blocks 2 --single-blocks 2 --warmup 3 --iterations 10 --json "$torch_json")
@@ -224,6 +248,9 @@ fi
 # --- LibTorchSharp against the wheel's libtorch -------------------------------------------------------------------
 lib_dir=$work/lib
 mkdir -p "$lib_dir"
+# 16 cores build LibTorchSharp in about two minutes; the CPU rehearsal on a small machine needs far longer.
+build_seconds=240
+$cpu_build && build_seconds=2400
 built=false
 build_log=$OUT/build.log
 cuda_home=${CUDA_HOME:-$(dirname "$(dirname "$(command -v nvcc 2>/dev/null || echo /usr/local/cuda/bin/nvcc)")")}
@@ -252,10 +279,13 @@ compile_direct() {
       case $f in *.c) cc $flags $includes -c "$f" -o "$o" ;; *) c++ -std=c++$cxx_std $flags $includes -c "$f" -o "$o" ;; esac \
         >"$o.log" 2>&1 || { echo "$(basename "$f")"; cat "$o.log" | head -n 30 >&2; }'
 }
-# link_objects OBJ...: links whatever compiled into libLibTorchSharp.so, torch_cuda kept as a dependency.
+# link_objects OBJ...: links whatever compiled into libLibTorchSharp.so, torch_cuda kept as a dependency where the
+# wheel has it (a CPU torch, in the rehearsal, has not).
 link_objects() {
+  local cuda_libs=()
+  [ -e "$torch_dir/lib/libtorch_cuda.so" ] && cuda_libs=(-ltorch_cuda -lc10_cuda)
   c++ -shared -o "$lib_dir/libLibTorchSharp.so" "$@" -Wl,-soname,libLibTorchSharp.so -Wl,-Bsymbolic -Wl,-Bsymbolic-functions \
-    -L"$torch_dir/lib" -Wl,--no-as-needed -ltorch -ltorch_cpu -lc10 -ltorch_cuda -lc10_cuda -Wl,--as-needed \
+    -L"$torch_dir/lib" -Wl,--no-as-needed -ltorch -ltorch_cpu -lc10 "${cuda_libs[@]}" -Wl,--as-needed \
     -Wl,-rpath,"$torch_dir/lib"
 }
 
@@ -276,7 +306,7 @@ if wants a || wants b || wants c || wants e; then
     build_started=$SECONDS
     export TORCH_CUDA_ARCH_LIST=9.0 CUDACXX=$cuda_home/bin/nvcc
     if run_logged "$build_log" "$(limit 90)" "${cmake_cmd[@]}"; then
-      run_logged "$build_log" "$(limit 240)" cmake --build "$work/build" -- -k 0 -j "$(nproc)"
+      run_logged "$build_log" "$(limit "$build_seconds")" cmake --build "$work/build" -- -k 0 -j "$(nproc)"
       lib=$(find "$work/build" -name libLibTorchSharp.so | head -n 1)
       if [ -n "$lib" ]; then
         cp "$lib" "$lib_dir/" && built=true && ok "CMake build: $lib"
@@ -313,6 +343,7 @@ fi
 
 # --- Point the apps at a LibTorchSharp and a libtorch ---------------------------------------------------------------
 device=cuda
+$cpu_build && device=cpu
 if $dry; then
   device=cpu
   cpu_torch=${GPUKIT_CPU_LIBTORCH:-$(ls -d "${NUGET_PACKAGES:-$HOME/.nuget/packages}"/libtorch-cpu-linux-x64/*/runtimes/linux-x64/native 2>/dev/null | tail -n 1)}
@@ -356,9 +387,9 @@ fi
 # --- (a) glance-mini images: CPU against CUDA -------------------------------------------------------------------------
 if wants a && $built; then
   step "(a) glance generate on glance-mini"
-  if $dry; then configs=("cpu float32" "cpu bfloat16"); else configs=("cpu float32" "cuda float32" "cuda bfloat16"); fi
+  if $small; then configs=("cpu float32" "cpu bfloat16"); else configs=("cpu float32" "cuda float32" "cuda bfloat16"); fi
   prompts=("a large red circle at the top left on a gray background:1" "a small blue cross at the right on a black background:3")
-  $dry && prompts=("${prompts[0]}")
+  $small && prompts=("${prompts[0]}")
   figure "## (a) glance-mini: $device images against the CPU image of the same seed" ""
   for entry in "${prompts[@]}"; do
     prompt=${entry%:*} seed=${entry##*:}
@@ -383,8 +414,8 @@ if wants a && $built; then
   done
   cp "$work"/img/*.png "$work/extras/" 2>/dev/null
   if ! $dry; then
-    run_logged "$OUT/generate.log" "$(limit 45)" "$glance" check-precision --device cuda --dtype bfloat16 && ok "check-precision" || bad "check-precision"
-    figure "\`glance check-precision --device cuda --dtype bfloat16\` (generate.log):" '```'
+    run_logged "$OUT/generate.log" "$(limit 45)" "$glance" check-precision --device "$device" --dtype bfloat16 && ok "check-precision" || bad "check-precision"
+    figure "\`glance check-precision --device $device --dtype bfloat16\` (generate.log):" '```'
     sed -n '/check-precision/,$p' "$OUT/generate.log" | tail -n +2 | head -n 30 >>"$figures"
     figure '```' ""
   fi
@@ -393,7 +424,7 @@ fi
 # --- (b) FLUX.1-dev-width blocks ------------------------------------------------------------------------------------
 if wants b && $built; then
   step "(b) glance bench blocks at FLUX.1-dev width"
-  if $dry; then
+  if $small; then
     cmd=("$glance" bench blocks --shape tiny --double-blocks 1 --single-blocks 1 --sizes 64 --batch 1,2 --dtype float32
       --device cpu --warmup 0 --iterations 1)
   else
@@ -421,7 +452,7 @@ fi
 if wants c && $built; then
   step "(c) the server on glance-mini under glance-loadbench"
   port=${GPUKIT_PORT:-18080}
-  if $dry; then levels=(1 2); requests=4; warm=2; else levels=(1 4 16); requests=64; warm=32; fi
+  if $small; then levels=(1 2); requests=4; warm=2; else levels=(1 4 16); requests=64; warm=32; fi
   figure "## (c) the server on glance-mini, device $device" ""
   for label in shipped maxbatch1; do
     settings=()
@@ -464,7 +495,7 @@ if wants e && $built; then
   step "(e) glance bench load: a synthetic FLUX.1-dev-shaped snapshot onto $device$([ "$device" = cpu ] || echo ' and onto the CPU')"
   figure "## (e) loading a synthetic snapshot (issue 13: host memory while loading to the GPU, load rate)" ""
   snapshot=$work/load-snapshot
-  if $dry; then shape=(--double-blocks 1 --single-blocks 1 --t5-layers 1); else shape=(--double-blocks 4 --single-blocks 8 --t5-layers 1); fi
+  if $small; then shape=(--double-blocks 1 --single-blocks 1 --t5-layers 1); else shape=(--double-blocks 4 --single-blocks 8 --t5-layers 1); fi
   if run_logged "$OUT/bench.log" "$(limit 90)" "$glance" bench write-snapshot --out "$snapshot" "${shape[@]}" >/dev/null; then
     ok "write-snapshot"
     # The start-up memory check's figures per device; on the GPU its free memory comes from the CUDA driver (CudaMemory).
