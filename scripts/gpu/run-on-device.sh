@@ -416,7 +416,7 @@ if wants a && $built; then
   if ! $dry; then
     run_logged "$OUT/generate.log" "$(limit 45)" "$glance" check-precision --device "$device" --dtype bfloat16 && ok "check-precision" || bad "check-precision"
     figure "\`glance check-precision --device $device --dtype bfloat16\` (generate.log):" '```'
-    sed -n '/check-precision/,$p' "$OUT/generate.log" | tail -n +2 | head -n 30 >>"$figures"
+    sed -n '/^\$ .* check-precision /,$p' "$OUT/generate.log" | tail -n +2 | head -n 30 >>"$figures"
     figure '```' ""
   fi
 fi
