@@ -8,7 +8,8 @@
 #   usage: sudo bash scripts/gpu/rehearse-in-debian.sh [--suite SUITE] [--root DIR] [--direct]
 #   --suite   Debian suite whose libtorch-dev and python3-torch are used (default sid)
 #   --root    the chroot folder, kept between runs (default /tmp/glance-debian-rehearsal; about 1.5 GB)
-#   --direct  leave torch's CMake files out of the layout, so that the build takes its direct-compile fallback
+#   --direct  the build skips CMake and compiles the sources directly (run-on-device.sh --direct-build), the path the
+#             device run falls back to when CMake cannot configure against the wheel
 # Needs root, debootstrap, Debian's mirror and .gpukit/ (scripts/gpu/prepare.sh). Takes about 10 minutes to set the
 # chroot up the first time and 8 minutes per run on two cores. Results: DIR/tmp/rehearsal-out (figures.md and logs).
 set -euo pipefail
@@ -51,11 +52,9 @@ fi
 torch=$(in_root python3 -c 'import os, torch; print(os.path.dirname(torch.__file__))')
 arch=$(in_root dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
 rm -rf "$root$torch/share/cmake/Torch" "$root$(dirname "$torch")/include"
-if ! $direct; then
-  mkdir -p "$root$torch/share/cmake"
-  ln -s "/usr/lib/$arch/cmake/Torch" "$root$torch/share/cmake/Torch"
-  ln -s /usr/include "$root$(dirname "$torch")/include"
-fi
+mkdir -p "$root$torch/share/cmake"
+ln -s "/usr/lib/$arch/cmake/Torch" "$root$torch/share/cmake/Torch"
+ln -s /usr/include "$root$(dirname "$torch")/include"
 
 rm -rf "$root/work/main" "$root/tmp/rehearsal-out"
 mkdir -p "$root/work"
@@ -63,6 +62,8 @@ git clone -q "$repo" "$root/work/main"
 cp -r .gpukit "$root/work/main/"
 echo "rehearsal at $(git rev-parse --short HEAD) (committed state) in $root, torch $(in_root python3 -c 'import torch; print(torch.__version__)')"
 status=0
-in_root env OUT=/tmp/rehearsal-out bash -c 'cd /work/main && bash scripts/gpu/run-on-device.sh --cpu-build --budget 3600' || status=$?
+build_args=--cpu-build
+$direct && build_args+=" --direct-build"
+in_root env OUT=/tmp/rehearsal-out bash -c "cd /work/main && bash scripts/gpu/run-on-device.sh $build_args --budget 3600" || status=$?
 echo "results: $root/tmp/rehearsal-out; images: $root/tmp/glance-gpukit-run/img"
 exit $status

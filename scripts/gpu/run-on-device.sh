@@ -18,7 +18,8 @@
 # failed step does not stop the ones that do not need it. $OUT gets at most 8 files: figures.md, run.log, build.log,
 # generate.log, bench.log, server.log, loadbench.log and extras.tar.gz (images, CMake logs, JSON).
 #
-#   usage: bash scripts/gpu/run-on-device.sh [--dry-run | --cpu-build] [--budget SECONDS] [--checks a,b,c,d,e] [--no-smoke]
+#   usage: bash scripts/gpu/run-on-device.sh [--dry-run | --cpu-build] [--direct-build] [--budget SECONDS] [--checks a,b,c,d,e]
+#                                            [--no-smoke]
 #   --dry-run  HERE, without a GPU: unpacks and checks the carried layout, the patches against the sources and the
 #              Python scripts, prints the CMake command; then, when a CPU libtorch and a LibTorchSharp this host can
 #              load are found (env GPUKIT_CPU_LIBTORCH, GPUKIT_CPU_LIBTORCHSHARP; defaults: the NuGet cache and this
@@ -27,6 +28,8 @@
 #   --cpu-build  a rehearsal of the device run on a machine without a GPU: builds LibTorchSharp exactly as the device
 #              run does, against whatever torch python3 imports (a CPU build), and runs the dry run's small CPU checks
 #              through that build and that libtorch; (d) is skipped. docs/gpu.md says how it was run here.
+#   --direct-build  skips CMake and compiles the sources directly (the fallback the build takes when CMake cannot
+#              configure against the wheel), for a rerun where CMake was the trouble.
 #   --checks   which of a, b, c, d, e to run (default all); the build runs whenever a, b, c or e is asked for.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -34,6 +37,7 @@ repo=$PWD
 
 dry=false
 cpu_build=false
+direct_build=false
 smoke=true
 budget=${GPUKIT_BUDGET:-420}
 checks=a,b,c,d,e
@@ -41,6 +45,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --dry-run) dry=true; shift ;;
     --cpu-build) cpu_build=true; shift ;;
+    --direct-build) direct_build=true; shift ;;
     --no-smoke) smoke=false; shift ;;
     --budget) budget=$2; shift 2 ;;
     --checks) checks=$2; shift 2 ;;
@@ -305,7 +310,7 @@ if wants a || wants b || wants c || wants e; then
   else
     build_started=$SECONDS
     export TORCH_CUDA_ARCH_LIST=9.0 CUDACXX=$cuda_home/bin/nvcc
-    if run_logged "$build_log" "$(limit 90)" "${cmake_cmd[@]}"; then
+    if ! $direct_build && run_logged "$build_log" "$(limit 90)" "${cmake_cmd[@]}"; then
       run_logged "$build_log" "$(limit "$build_seconds")" cmake --build "$work/build" -- -k 0 -j "$(nproc)"
       lib=$(find "$work/build" -name libLibTorchSharp.so | head -n 1)
       if [ -n "$lib" ]; then
@@ -320,12 +325,13 @@ if wants a || wants b || wants c || wants e; then
         figure "- LibTorchSharp: CMake build incomplete; not compiled: $(echo $missing)"
       fi
     else
-      echo "CMake could not configure against the wheel; compiling the sources directly" | tee -a "$build_log"
+      if $direct_build; then why="--direct-build"; else why="CMake could not configure against the wheel"; fi
+      echo "$why: compiling the sources directly" | tee -a "$build_log"
       failed=$(compile_direct "$work/objs" 2>>"$build_log")
       echo "source files that did not compile: ${failed:-none}" | tee -a "$build_log"
       # shellcheck disable=SC2046
       link_objects $(ls "$work/objs"/*.o 2>/dev/null) >>"$build_log" 2>&1 && built=true && echo "linked" | tee -a "$build_log"
-      figure "- LibTorchSharp: direct build (CMake configure failed); not compiled: $(echo ${failed:-none})"
+      figure "- LibTorchSharp: direct build ($why); not compiled: $(echo ${failed:-none})"
     fi
     if $built; then
       exports=$(nm -D --defined-only "$lib_dir/libLibTorchSharp.so" | awk '$2 == "T" && $3 ~ /^THS/' | wc -l)
