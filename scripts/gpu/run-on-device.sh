@@ -296,8 +296,10 @@ link_objects() {
 
 if wants a || wants b || wants c || wants e; then
   step "build LibTorchSharp against the wheel's libtorch"
-  echo "\$ ${cmake_cmd[*]}"
-  echo "\$ cmake --build $work/build -- -k 0 -j $(nproc)"
+  if ! $direct_build; then
+    echo "\$ ${cmake_cmd[*]}"
+    echo "\$ cmake --build $work/build -- -k 0 -j $(nproc)"
+  fi
   if $dry; then
     ok "dry run: the commands above are what the device runs (Torch_DIR from python3's torch there)"
   elif ! $unpack_ok || [ -z "$torch_dir" ]; then
