@@ -5,11 +5,13 @@
 # against torch's CMake files (or the direct-compile fallback), the link, and our apps on a foreign libtorch through
 # LD_LIBRARY_PATH. Figures from it are not performance figures (Debian's reference BLAS, a chroot).
 #
-#   usage: sudo bash scripts/gpu/rehearse-in-debian.sh [--suite SUITE] [--root DIR] [--direct]
+#   usage: sudo bash scripts/gpu/rehearse-in-debian.sh [--suite SUITE] [--root DIR] [--direct] [--tests]
 #   --suite   Debian suite whose libtorch-dev and python3-torch are used (default sid)
 #   --root    the chroot folder, kept between runs (default /tmp/glance-debian-rehearsal; about 1.5 GB)
 #   --direct  the build skips CMake and compiles the sources directly (run-on-device.sh --direct-build), the path the
 #             device run falls back to when CMake cannot configure against the wheel
+#   --tests   then runs the engine's test suite (built here with `dotnet build -c Release`) in the chroot on that
+#             LibTorchSharp and Debian's libtorch, through this machine's .NET SDK (mounted read-only)
 # Needs root, debootstrap, Debian's mirror and .gpukit/ (scripts/gpu/prepare.sh). Takes about 10 minutes to set the
 # chroot up the first time and 8 minutes per run on two cores. Results: DIR/tmp/rehearsal-out (figures.md and logs).
 set -euo pipefail
@@ -18,11 +20,13 @@ repo=$PWD
 suite=sid
 root=/tmp/glance-debian-rehearsal
 direct=false
+tests=false
 while [ $# -gt 0 ]; do
   case $1 in
     --suite) suite=$2; shift 2 ;;
     --root) root=$2; shift 2 ;;
     --direct) direct=true; shift ;;
+    --tests) tests=true; shift ;;
     *) echo "rehearse-in-debian: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -37,7 +41,8 @@ if [ ! -f "$root/etc/debian_version" ]; then
 fi
 mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
 mountpoint -q "$root/dev" || mount --bind /dev "$root/dev"
-trap 'umount "$root/dev" "$root/proc" 2>/dev/null || true' EXIT
+sdk=$(dirname "$(readlink -f "$(command -v dotnet)")")
+trap 'umount "$root$sdk" "$root/dev" "$root/proc" 2>/dev/null || true' EXIT
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 in_root() { chroot "$root" env -i HOME=/root PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin "$@"; }
 if ! in_root python3 -c 'import torch' 2>/dev/null; then
@@ -66,4 +71,23 @@ build_args=--cpu-build
 $direct && build_args+=" --direct-build"
 in_root env OUT=/tmp/rehearsal-out bash -c "cd /work/main && bash scripts/gpu/run-on-device.sh $build_args --budget 3600" || status=$?
 echo "results: $root/tmp/rehearsal-out; images: $root/tmp/glance-gpukit-run/img"
+
+if $tests && [ $status -eq 0 ]; then
+  # The suites as built here, minus the NuGet package's natives, so that TorchSharp can only find the libraries
+  # LD_LIBRARY_PATH names: the LibTorchSharp the run just built and Debian's libtorch.
+  mkdir -p "$root$sdk"
+  mountpoint -q "$root$sdk" || mount --bind -o ro "$sdk" "$root$sdk"
+  for suite_name in Glance.Engine.Tests Glance.Mini.Tests; do
+    bin=tests/$suite_name/bin/Release/net10.0
+    [ -f "$bin/$suite_name.dll" ] || dotnet build -c Release "tests/$suite_name"
+    mkdir -p "$root/work/main/$bin"
+    cp -r "$bin/." "$root/work/main/$bin/"
+    rm -rf "$root/work/main/$bin/runtimes/linux-x64/native"
+    echo "--- $suite_name on LibTorchSharp built here and libtorch $(in_root python3 -c 'import torch; print(torch.__version__)')"
+    in_root env DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 \
+      LD_LIBRARY_PATH="/tmp/glance-gpukit-run/lib:$torch/lib" \
+      "$sdk/dotnet" test "/work/main/$bin/$suite_name.dll" 2>&1 | tee "$root/tmp/rehearsal-out/$suite_name.log" | tail -n 1
+    [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+  done
+fi
 exit $status
