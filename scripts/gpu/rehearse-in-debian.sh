@@ -10,8 +10,8 @@
 #   --root    the chroot folder, kept between runs (default /tmp/glance-debian-rehearsal; about 1.5 GB)
 #   --direct  the build skips CMake and compiles the sources directly (run-on-device.sh --direct-build), the path the
 #             device run falls back to when CMake cannot configure against the wheel
-#   --tests   then runs the engine's test suite (built here with `dotnet build -c Release`) in the chroot on that
-#             LibTorchSharp and Debian's libtorch, through this machine's .NET SDK (mounted read-only)
+#   --tests   then runs the engine and glance-mini test suites (as built here by `dotnet build -c Release`) in the
+#             chroot on that LibTorchSharp and Debian's libtorch, through this machine's .NET SDK (mounted read-only)
 # Needs root, debootstrap, Debian's mirror and .gpukit/ (scripts/gpu/prepare.sh). Takes about 10 minutes to set the
 # chroot up the first time and 8 minutes per run on two cores. Results: DIR/tmp/rehearsal-out (figures.md and logs).
 set -euo pipefail
@@ -56,10 +56,9 @@ fi
 # dist-packages, hence the include link there.
 torch=$(in_root python3 -c 'import os, torch; print(os.path.dirname(torch.__file__))')
 arch=$(in_root dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
-rm -rf "$root$torch/share/cmake/Torch" "$root$(dirname "$torch")/include"
 mkdir -p "$root$torch/share/cmake"
-ln -s "/usr/lib/$arch/cmake/Torch" "$root$torch/share/cmake/Torch"
-ln -s /usr/include "$root$(dirname "$torch")/include"
+ln -sfn "/usr/lib/$arch/cmake/Torch" "$root$torch/share/cmake/Torch"
+ln -sfn /usr/include "$root$(dirname "$torch")/include"
 
 rm -rf "$root/work/main" "$root/tmp/rehearsal-out"
 mkdir -p "$root/work"
