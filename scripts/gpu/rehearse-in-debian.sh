@@ -54,7 +54,8 @@ fi
 # Shape Debian's torch like a wheel: the device run looks for torch's CMake files at <torch>/share/cmake/Torch.
 # Debian's TorchConfig.cmake finds its prefix four folders above its own, which through that link is
 # dist-packages, hence the include link there.
-torch=$(in_root python3 -c 'import os, torch; print(os.path.dirname(torch.__file__))')
+torch_info=$(in_root python3 -c 'import os, torch; print(os.path.dirname(torch.__file__), torch.__version__)')
+read -r torch torch_version <<<"$torch_info"
 arch=$(in_root dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
 mkdir -p "$root$torch/share/cmake"
 ln -sfn "/usr/lib/$arch/cmake/Torch" "$root$torch/share/cmake/Torch"
@@ -64,7 +65,7 @@ rm -rf "$root/work/main" "$root/tmp/rehearsal-out"
 mkdir -p "$root/work"
 git clone -q "$repo" "$root/work/main"
 cp -r .gpukit "$root/work/main/"
-echo "rehearsal at $(git rev-parse --short HEAD) (committed state) in $root, torch $(in_root python3 -c 'import torch; print(torch.__version__)')"
+echo "rehearsal at $(git rev-parse --short HEAD) (committed state) in $root, torch $torch_version"
 status=0
 build_args=--cpu-build
 $direct && build_args+=" --direct-build"
@@ -82,7 +83,7 @@ if $tests && [ $status -eq 0 ]; then
     mkdir -p "$root/work/main/$bin"
     cp -r "$bin/." "$root/work/main/$bin/"
     rm -rf "$root/work/main/$bin/runtimes/linux-x64/native"
-    echo "--- $suite_name on LibTorchSharp built here and libtorch $(in_root python3 -c 'import torch; print(torch.__version__)')"
+    echo "--- $suite_name on LibTorchSharp built here and libtorch $torch_version"
     in_root env DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 \
       LD_LIBRARY_PATH="/tmp/glance-gpukit-run/lib:$torch/lib" \
       "$sdk/dotnet" test "/work/main/$bin/$suite_name.dll" 2>&1 | tee "$root/tmp/rehearsal-out/$suite_name.log" | tail -n 1
