@@ -5,12 +5,13 @@
 
 BENCH_BLOCKS.txt is what `glance bench blocks` printed: its "matmul ..." line (our own yardstick, TorchSharp) and its
 Markdown rows "| size | batch | dtype | img + txt tokens | double ms | double GFLOP | double GFLOP/s | double % of matmul |
-single ... |". TORCH_REFERENCE.json is what scripts/gpu/torch_reference.py --json wrote in the same call: the card's
+single ... |", with a last "device peak GB" cell where our run could read the allocator's counters. TORCH_REFERENCE.json is what scripts/gpu/torch_reference.py --json wrote in the same call: the card's
 square-matmul rate per dtype and PyTorch eager times of the same blocks.
 
 Prints, per block kind, one Markdown row per size, batch and dtype: our ms per block (from the GFLOP and GFLOP/s
 columns where they keep more digits than the ms column, as on a GPU, where a block takes a few ms), TFLOP/s, the share of the card's matmul rate (torch.matmul
-in the same call) and of our own yardstick, then PyTorch eager's ms, TFLOP/s and share, and our time over eager's.
+in the same call) and of our own yardstick, then PyTorch eager's ms, TFLOP/s and share, and our time over eager's; then
+both runs' peak device memory for that row (the blocks' weights and the row's activations), where each measured it.
 """
 import json
 import re
@@ -33,15 +34,16 @@ def parse_bench(text):
             continue
         size, batch, dtype = int(match.group(1)), int(match.group(2)), match.group(3)
         cells = [c.strip() for c in match.group(6).split("|")]
-        if len(cells) != 8:
-            raise ValueError(f"expected 8 cells after the token counts, found {len(cells)}: {line}")
+        if len(cells) not in (8, 9):
+            raise ValueError(f"expected 8 cells after the token counts (9 with the device peak), found {len(cells)}: {line}")
 
         def kind(offset):
             if cells[offset] == "-":
                 return None
             return float(cells[offset]), float(cells[offset + 1]), float(cells[offset + 2])
 
-        rows[(size, batch, dtype)] = {"double": kind(0), "single": kind(4)}
+        peak = float(cells[8]) if len(cells) == 9 and cells[8] != "-" else None
+        rows[(size, batch, dtype)] = {"double": kind(0), "single": kind(4), "peak_gb": peak}
     if not rows:
         raise ValueError("no result rows in the `glance bench blocks` output")
     return rows, yardstick
@@ -72,8 +74,8 @@ def main(argv):
         print(f"{kind}-stream block")
         print()
         print("| size | batch | dtype | ours ms | ours TFLOP/s | ours % of card matmul | ours % of our yardstick "
-              "| eager ms | eager TFLOP/s | eager % of card matmul | ours / eager time |")
-        print("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+              "| eager ms | eager TFLOP/s | eager % of card matmul | ours / eager time | ours peak GB | eager peak GB |")
+        print("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for (size, batch, dtype), kinds in sorted(rows.items(), key=lambda item: (item[0][2], item[0][0], item[0][1])):
             ours = kinds[kind]
             if ours is None:
@@ -91,7 +93,8 @@ def main(argv):
             print(f"| {size} | {batch} | {dtype} | {ms:.3f} | {tflops:.1f} | "
                   f"{fmt(100 * tflops / peak if peak else None, 0, '%')} | {fmt(100 * gflops / own if own else None, 0, '%')} | "
                   f"{fmt(ref_ms, 3)} | {fmt(ref_tflops)} | {fmt(100 * ref_tflops / peak if ref and peak else None, 0, '%')} | "
-                  f"{fmt(ms / ref_ms if ref_ms else None, 2, 'x')} |")
+                  f"{fmt(ms / ref_ms if ref_ms else None, 2, 'x')} | {fmt(kinds['peak_gb'], 2)} | "
+                  f"{fmt(ref.get('peak_gb') if ref else None, 2)} |")
     return 0
 
 

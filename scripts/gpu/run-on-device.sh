@@ -198,6 +198,8 @@ patches=("$repo"/scripts/gpu/patches/*.patch)
 #   cxx20             PyTorch 2.13 and later refuse C++17 (#error); LibTorchSharp moves to C++20
 #   intrusive-node    autograd nodes held by c10::intrusive_ptr (after 2.11)
 #   no-named-tensors  named tensors removed (2.13)
+# and one that adds what TorchSharp lacks, applied wherever the headers have the calls it makes:
+#   accelerator-memory  empty the caching allocator, read its counters (PyTorch 2.9 and later)
 inc=${torch_dir:+$torch_dir/include}
 needs_set() {
   [ -n "$inc" ] || return 1
@@ -205,12 +207,13 @@ needs_set() {
     cxx20) grep -qs 'C++20 or later' "$inc/ATen/ATen.h" "$inc/torch/csrc/api/include/torch/all.h" "$inc/c10/util/C++17.h" ;;
     intrusive-node) grep -qs 'Node : c10::intrusive_ptr_target' "$inc/torch/csrc/autograd/node.h" "$inc/torch/csrc/autograd/function.h" ;;
     no-named-tensors) [ -d "$inc/ATen/core" ] && [ ! -e "$inc/ATen/core/Dimname.h" ] ;;
+    accelerator-memory) grep -qs 'getDeviceStats' "$inc/ATen/DeviceAccelerator.h" ;;
     *) return 1 ;;
   esac
 }
 cxx_std=17
 needs_set cxx20 && cxx_std=20
-for set in cxx20 intrusive-node no-named-tensors; do
+for set in cxx20 intrusive-node no-named-tensors accelerator-memory; do
   if $dry || needs_set $set; then
     for p in "$repo"/scripts/gpu/patches/$set/*.patch; do [ -e "$p" ] && patches+=("$p"); done
   fi
@@ -338,11 +341,13 @@ if wants a || wants b || wants c || wants e; then
     if $built; then
       exports=$(nm -D --defined-only "$lib_dir/libLibTorchSharp.so" | awk '$2 == "T" && $3 ~ /^THS/' | wc -l)
       echo "libLibTorchSharp.so: $exports THS* exports (MANIFEST: $(sed -nE 's/^export_check ([0-9]+) .*/\1/p' "$kit/MANIFEST") in the NuGet build)"
+      accelerator_exports=$(nm -D --defined-only "$lib_dir/libLibTorchSharp.so" | awk '$2 == "T" && $3 ~ /^GlanceAccelerator_/' | wc -l)
+      echo "libLibTorchSharp.so: $accelerator_exports GlanceAccelerator_* exports (patch set accelerator-memory: 3 when applied)"
       ldd "$lib_dir/libLibTorchSharp.so" | grep -E 'torch|c10|cuda' | tee -a "$build_log"
       mkdir -p "$work/extras/prebuilt"
       cp "$lib_dir/libLibTorchSharp.so" "$work/extras/prebuilt/" && echo "$torch_version" >"$work/extras/prebuilt/torch-version"
       ok "LibTorchSharp built in $((SECONDS - build_started)) s"
-      figure "- LibTorchSharp built against the wheel's libtorch in $((SECONDS - build_started)) s, $exports THS* exports"
+      figure "- LibTorchSharp built against the wheel's libtorch in $((SECONDS - build_started)) s, $exports THS* exports and $accelerator_exports GlanceAccelerator_* exports"
     else
       bad "LibTorchSharp did not build (build.log)"
     fi
@@ -489,7 +494,9 @@ if wants c && $built; then
         "\`${settings[*]:+${settings[*]} }Glance__Model__Device=$device Glance__RateLimit__Enabled=false Glance__Queue__Capacity=64 apps/api/Glance.Api\`, then \`$(show glance-loadbench "${cmd[@]:1}")\`" "" \
         "readyz: \`$ready\`" ""
       grep -E '^\|' "$work/loadbench-$label.txt" >>"$figures"
-      figure ""
+      # What the batches served took on the device (absent on the CPU, and where the allocator exports are missing).
+      device_memory=$(http_get "http://127.0.0.1:$port/metrics" | grep -E '^glance_device_memory' || true)
+      figure "" "device memory after the run (/metrics):" '```' "${device_memory:-no glance_device_memory series}" '```' ""
     fi
     kill -TERM $server 2>/dev/null
     for _ in $(seq 1 30); do kill -0 $server 2>/dev/null || break; sleep 1; done

@@ -229,8 +229,8 @@ def main():
         print()
         print(f"PyTorch eager FLUX.1-dev-width blocks ({args.double_blocks} double + {args.single_blocks} single, random weights, "
               f"SDPA), {args.text_tokens} text tokens, {args.warmup} warm-up + {args.iterations} timed, medians")
-        print("| size | batch | dtype | img + txt tokens | double ms | double TFLOP/s | double % of matmul | single ms | single TFLOP/s | single % of matmul |")
-        print("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+        print("| size | batch | dtype | img + txt tokens | double ms | double TFLOP/s | double % of matmul | single ms | single TFLOP/s | single % of matmul | peak GB |")
+        print("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for name in args.dtype.split(","):
             dtype = DTYPES[name]
             peak = result["matmul"][name]["square_tflops"]
@@ -241,6 +241,8 @@ def main():
                 img_tokens = side * side
                 cos, sin = rope_tables(args.text_tokens, side, device)
                 for batch in batches:
+                    if device.type == "cuda":
+                        torch.cuda.reset_peak_memory_stats(device)
                     img = torch.randn(batch, img_tokens, HIDDEN, device=device, dtype=dtype)
                     txt = torch.randn(batch, args.text_tokens, HIDDEN, device=device, dtype=dtype)
                     joint = torch.cat([txt, img], dim=1)
@@ -254,11 +256,14 @@ def main():
                     d_flops = double_block_flops(batch, img_tokens, args.text_tokens)
                     s_flops = single_block_flops(batch, img_tokens, args.text_tokens)
                     d_rate, s_rate = d_flops / (double_ms * 1e9), s_flops / (single_ms * 1e9)
+                    # The blocks' weights and this row's activations, as `glance bench blocks` reports its own.
+                    peak_gb = torch.cuda.max_memory_allocated(device) / 1e9 if device.type == "cuda" else None
                     print(f"| {size} | {batch} | {name} | {img_tokens} + {args.text_tokens} | {double_ms:.3f} | {d_rate:.1f} | "
-                          f"{100 * d_rate / peak:.0f}% | {single_ms:.3f} | {s_rate:.1f} | {100 * s_rate / peak:.0f}% |")
+                          f"{100 * d_rate / peak:.0f}% | {single_ms:.3f} | {s_rate:.1f} | {100 * s_rate / peak:.0f}% | "
+                          f"{'-' if peak_gb is None else f'{peak_gb:.2f}'} |")
                     result["blocks"].append({"size": size, "batch": batch, "dtype": name, "image_tokens": img_tokens,
                                              "text_tokens": args.text_tokens, "double_ms": double_ms, "single_ms": single_ms,
-                                             "double_gflop": d_flops / 1e9, "single_gflop": s_flops / 1e9})
+                                             "double_gflop": d_flops / 1e9, "single_gflop": s_flops / 1e9, "peak_gb": peak_gb})
                     del img, txt, joint, vec
             del doubles, singles
             if device.type == "cuda":

@@ -134,7 +134,7 @@ internal sealed class EngineWorker(
             Log.EngineLoaded(logger, description.ModelName, description.Device, description.DType);
             foreach (var (adapter, note) in description.AdapterNotes ?? new Dictionary<string, string>()) Log.AdapterAttached(logger, adapter, note);
             lifecycle.EngineLoaded(description);
-            metrics.EngineLoaded(engine.PromptCache);
+            metrics.EngineLoaded(engine.PromptCache, description.Device);
             long warmUpStart = Stopwatch.GetTimestamp();
             engine.WarmUp();
             // The sets are published before the server reports ready, so that no request sees an empty list.

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Glance.Api.Engine;
 using Glance.Api.Scheduling;
+using Glance.Engine.Runtime;
 using Glance.Engine.Serving;
 
 namespace Glance.Api.Telemetry;
@@ -11,7 +12,9 @@ namespace Glance.Api.Telemetry;
 /// glance_request_duration_seconds{adapters} (completed requests, queue to PNG),
 /// glance_queue_depth, glance_running_requests, glance_prompt_cache_hits_total, glance_prompt_cache_misses_total (once the
 /// engine has loaded, when it has a prompt cache), glance_adapter_resident_bytes and glance_adapter_evictions_total (once
-/// the engine has loaded, when it keeps adapter residency).
+/// the engine has loaded, when it keeps adapter residency), glance_device_memory_bytes{state} and
+/// glance_device_memory_peak_bytes{state} (with the model on a CUDA device whose allocator counters the native layer
+/// exposes: <see cref="AcceleratorMemory"/>).
 /// </summary>
 internal sealed class ServerMetrics
 {
@@ -25,13 +28,19 @@ internal sealed class ServerMetrics
     readonly Histogram<int> batchSize;
     readonly Counter<long> requests;
     readonly Histogram<double> requestDuration;
+    const int NoCudaDevice = -1;
+
+    readonly Func<int, DeviceMemoryStats?> deviceMemory;
     int running;
     PromptCacheCounters? promptCache;
+    int cudaOrdinal = NoCudaDevice;
 
-    public ServerMetrics(IMeterFactory meterFactory, RequestQueue queue, EngineAdapterResidency? residency = null)
+    /// <param name="deviceMemory">A CUDA device's allocator counters by ordinal; <see cref="AcceleratorMemory.Of"/> when not given.</param>
+    public ServerMetrics(IMeterFactory meterFactory, RequestQueue queue, EngineAdapterResidency? residency = null, Func<int, DeviceMemoryStats?>? deviceMemory = null)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
         ArgumentNullException.ThrowIfNull(queue);
+        this.deviceMemory = deviceMemory ?? AcceleratorMemory.Of;
         Meter meter = meterFactory.Create(MeterName);
         phaseDuration = meter.CreateHistogram(
             "glance.phase.duration", "s", "Time a request spent in each stage (queue, encode, slow, fast, base, decode, png).",
@@ -56,13 +65,33 @@ internal sealed class ServerMetrics
             "Bytes of adapter tensors on the model's device (Glance:Adapters:MaxResidentMiB bounds it; adapters offloaded to the host not counted).");
         meter.CreateObservableCounter("glance.adapter.evictions", () => ResidencyCount(residency, c => c.Evictions), "{adapter}",
             "Adapters moved off the model's device to make room for those a step needed (least recently used first).");
+        meter.CreateObservableGauge("glance.device.memory", () => DeviceMemory(peak: false), "By",
+            "Device memory of the model's GPU held by this process's tensors (state=allocated) and reserved by its caching allocator (state=reserved: allocated plus the cache).");
+        meter.CreateObservableGauge("glance.device.memory.peak", () => DeviceMemory(peak: true), "By",
+            "Highest glance.device.memory since the process started, by state: what the batch sizes served so far needed at most.");
+    }
+
+    IEnumerable<Measurement<long>> DeviceMemory(bool peak)
+    {
+        int ordinal = Volatile.Read(ref cudaOrdinal);
+        if (ordinal == NoCudaDevice || deviceMemory(ordinal) is not { } stats) return [];
+        return
+        [
+            new Measurement<long>(peak ? stats.PeakAllocated : stats.Allocated, new KeyValuePair<string, object?>("state", "allocated")),
+            new Measurement<long>(peak ? stats.PeakReserved : stats.Reserved, new KeyValuePair<string, object?>("state", "reserved")),
+        ];
     }
 
     static IEnumerable<Measurement<long>> ResidencyCount(EngineAdapterResidency? residency, Func<AdapterResidencyCounters, long> read) =>
         residency?.Counters is { } counters ? [new Measurement<long>(read(counters))] : [];
 
-    /// <summary>The loaded engine's prompt cache counters (null: the engine has no prompt cache).</summary>
-    public void EngineLoaded(PromptCacheCounters? counters) => Volatile.Write(ref promptCache, counters);
+    /// <summary>The loaded engine's prompt cache counters (null: the engine has no prompt cache) and the device its model is on.</summary>
+    public void EngineLoaded(PromptCacheCounters? counters, string device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        Volatile.Write(ref promptCache, counters);
+        Volatile.Write(ref cudaOrdinal, AcceleratorMemory.CudaOrdinal(device) ?? NoCudaDevice);
+    }
 
     IEnumerable<Measurement<long>> PromptCacheCount(Func<PromptCacheCounters, long> read) =>
         Volatile.Read(ref promptCache) is { } counters ? [new Measurement<long>(read(counters))] : [];

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Glance.Engine.Runtime;
 using static TorchSharp.torch;
 
 namespace Glance.Cli.Benchmarks;
@@ -29,6 +30,30 @@ internal static class BlockReport
         double gflopsPerSecond = flops / (ms * 1e6);
         return Invariant($"{ms:F1} | {flops / 1e9:F1} | {gflopsPerSecond:F1} | {100 * gflopsPerSecond / matmulGflopsPerSecond:F0}%");
     }
+
+    /// <summary>
+    /// " device peak GB |" for a table's header row where this run can measure the device's peak memory per row (CUDA,
+    /// and the GPU kit's LibTorchSharp: <see cref="AcceleratorMemory"/>); empty elsewhere.
+    /// </summary>
+    public static string DevicePeakHeader(Device device) => HasDevicePeak(device) ? " device peak GB |" : "";
+
+    /// <summary>The separator cell that goes with <see cref="DevicePeakHeader"/>.</summary>
+    public static string DevicePeakRule(Device device) => HasDevicePeak(device) ? "---:|" : "";
+
+    /// <summary>Starts the device's peak again, before a row is measured.</summary>
+    public static void ResetDevicePeak(Device device)
+    {
+        if (HasDevicePeak(device)) AcceleratorMemory.ResetPeak(AcceleratorMemory.DeviceOrdinal(device));
+    }
+
+    /// <summary>" P |": the peak device memory allocated since <see cref="ResetDevicePeak"/> (the blocks' weights and the row's activations); empty where not measured.</summary>
+    public static string DevicePeakCell(Device device)
+    {
+        if (!HasDevicePeak(device)) return "";
+        return AcceleratorMemory.Of(AcceleratorMemory.DeviceOrdinal(device)) is { } stats ? Invariant($" {stats.PeakAllocated / 1e9:F2} |") : " - |";
+    }
+
+    static bool HasDevicePeak(Device device) => device.type == TorchSharp.DeviceType.CUDA && AcceleratorMemory.IsReachable;
 
     public static string Name(ScalarType dtype) => dtype switch
     {

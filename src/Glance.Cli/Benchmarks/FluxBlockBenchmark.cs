@@ -16,8 +16,8 @@ internal sealed class FluxBlockBenchmark(FluxConfig config, Device device, int t
         output.WriteLine(Invariant($"{config.Depth} double + {config.DepthSingleBlocks} single blocks, random weights; {textTokens} text tokens"));
         var matmulRates = BlockReport.MachineAndMatmulRates(output, dtypes, device, warmup, iterations);
         output.WriteLine();
-        output.WriteLine("| size | batch | dtype | img + txt tokens | double ms | double GFLOP | double GFLOP/s | double % of matmul | single ms | single GFLOP | single GFLOP/s | single % of matmul |");
-        output.WriteLine("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        output.WriteLine("| size | batch | dtype | img + txt tokens | double ms | double GFLOP | double GFLOP/s | double % of matmul | single ms | single GFLOP | single GFLOP/s | single % of matmul |" + DevicePeakHeader(device));
+        output.WriteLine("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + DevicePeakRule(device));
         foreach (var dtype in dtypes)
         {
             using var timer = new FluxBlockTimer(config, dtype, device);
@@ -26,11 +26,12 @@ internal sealed class FluxBlockBenchmark(FluxConfig config, Device device, int t
                 foreach (int batch in batches)
                 {
                     long imageTokens = FluxBlockTimer.ImageTokens(size);
+                    ResetDevicePeak(device);
                     var times = timer.Time(batch, size, textTokens, warmup, iterations);
                     long doubleFlops = FluxBlockFlops.DoubleBlock(config, batch, imageTokens, textTokens);
                     long singleFlops = FluxBlockFlops.SingleBlock(config, batch, imageTokens, textTokens);
                     output.WriteLine(Invariant($"| {size} | {batch} | {BlockReport.Name(dtype)} | {imageTokens} + {textTokens} | ")
-                        + BlockReport.Rates(times.DoubleMs, doubleFlops, matmulRates[dtype]) + " | " + BlockReport.Rates(times.SingleMs, singleFlops, matmulRates[dtype]) + " |");
+                        + BlockReport.Rates(times.DoubleMs, doubleFlops, matmulRates[dtype]) + " | " + BlockReport.Rates(times.SingleMs, singleFlops, matmulRates[dtype]) + " |" + DevicePeakCell(device));
                 }
             }
         }

@@ -11,7 +11,9 @@ namespace Glance.Cli.Benchmarks;
 /// <summary>
 /// `glance bench load`: per component of a FLUX.1 or Qwen-Image snapshot, seconds, GB read, GB/s and the peak resident memory during that
 /// component's load; the disk's sequential read rate on the same files in the same run; and, over load/dispose cycles, the
-/// resident memory after each dispose (release of memory).
+/// resident memory after each dispose (release of memory). On a CUDA device, where the native layer has the GPU kit's
+/// allocator exports (<see cref="AcceleratorMemory"/>), also each component's peak device memory and, per cycle, the
+/// device memory the process still reserves after a dispose and after emptying the cache.
 /// </summary>
 public sealed class LoadBenchmark(string folder, EngineOptions options, TextWriter output)
 {
@@ -34,6 +36,11 @@ public sealed class LoadBenchmark(string folder, EngineOptions options, TextWrit
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"disk sequential read ({ReadBuffer >> 20} MiB FileStream buffer): {read / GB:F2} GB in {diskSeconds:F2} s = {read / GB / diskSeconds:F2} GB/s, page cache {(coldDisk ? "dropped first (cold read)" : "NOT dropped (not permitted): likely warm")}"));
 
+        var device = TorchRuntime.ResolveDevice(options.Device);
+        bool deviceCounters = device.type == TorchSharp.DeviceType.CUDA && AcceleratorMemory.IsReachable;
+        int ordinal = AcceleratorMemory.DeviceOrdinal(device);
+        output.WriteLine(AcceleratorMemory.Describe(device));
+
         bool coldLoad = PageCache.TryDrop();
         long idleResident = ProcessMemory.Resident();
         output.WriteLine($"load: page cache {(coldLoad ? "dropped first (cold)" : "NOT dropped: files likely cached by the read above (warm)")}; RSS before {idleResident / GB:F2} GB");
@@ -44,13 +51,14 @@ public sealed class LoadBenchmark(string folder, EngineOptions options, TextWrit
         {
             long bytes = weights is null ? 0 : CheckpointFiles.Resolve(weights).Sum(s => new FileInfo(s.File).Length);
             bool reset = ProcessMemory.ResetPeak();
+            if (deviceCounters) AcceleratorMemory.ResetPeak(ordinal);
             var watch = Stopwatch.StartNew();
             step();
             double seconds = watch.Elapsed.TotalSeconds;
             totalBytes += bytes;
             string peak = reset && ProcessMemory.Peak() is { } p ? (p / GB).ToString("F2", CultureInfo.InvariantCulture) : "n/a";
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{component,-12} {seconds,8:F2} {bytes / GB,8:F2} {(bytes > 0 ? (bytes / GB / seconds).ToString("F2", CultureInfo.InvariantCulture) : "-"),7} {peak,12} {ProcessMemory.Resident() / GB,13:F2}"));
+                $"{component,-12} {seconds,8:F2} {bytes / GB,8:F2} {(bytes > 0 ? (bytes / GB / seconds).ToString("F2", CultureInfo.InvariantCulture) : "-"),7} {peak,12} {ProcessMemory.Resident() / GB,13:F2}{DevicePeak()}"));
         }))
         {
             double wall = total.Elapsed.TotalSeconds;
@@ -62,18 +70,34 @@ public sealed class LoadBenchmark(string folder, EngineOptions options, TextWrit
                 : $"host peak-RSS bound with the model on {model.Device}: RSS before + {hostBytes / GB:F2} GB on the host + 1 GB = {(idleResident + hostBytes) / GB + 1:F2} GB";
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{"total",-12} {wall,8:F2} {totalBytes / GB,8:F2} {totalBytes / GB / wall,7:F2}   (model in memory {modelBytes / GB:F2} GB; {bound})"));
+            if (deviceCounters) output.WriteLine($"after the load: {AcceleratorMemory.Describe(device)}");
         }
 
         if (cycles <= 0) return;
         Settle();
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"release: RSS after the first load's dispose {ProcessMemory.Resident() / GB:F3} GB"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"release: RSS after the first load's dispose {ProcessMemory.Resident() / GB:F3} GB{DeviceRelease()}"));
         for (int cycle = 1; cycle <= cycles; cycle++)
         {
             var watch = Stopwatch.StartNew();
             using (ModelLoader.Load(folder, options)) { }
             Settle();
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"cycle {cycle}: load+dispose {watch.Elapsed.TotalSeconds:F2} s, RSS after dispose {ProcessMemory.Resident() / GB:F3} GB"));
+                $"cycle {cycle}: load+dispose {watch.Elapsed.TotalSeconds:F2} s, RSS after dispose {ProcessMemory.Resident() / GB:F3} GB{DeviceRelease()}"));
+        }
+
+        // "  device peak P GB" after a component's line: its load's peak allocated device memory.
+        string DevicePeak() => deviceCounters && AcceleratorMemory.Of(ordinal) is { } stats
+            ? string.Create(CultureInfo.InvariantCulture, $"  device peak {stats.PeakAllocated / GB:F2} GB")
+            : "";
+
+        // What the device still holds after a dispose: the allocator's reservation, then what emptying its cache leaves.
+        string DeviceRelease()
+        {
+            if (!deviceCounters || AcceleratorMemory.Of(ordinal) is not { } before) return "";
+            bool emptied = AcceleratorMemory.EmptyCache();
+            string after = emptied && AcceleratorMemory.Of(ordinal) is { } stats ? (stats.Reserved / GB).ToString("F3", CultureInfo.InvariantCulture) : "n/a";
+            return string.Create(CultureInfo.InvariantCulture,
+                $"; device: allocated {before.Allocated / GB:F3} GB, reserved {before.Reserved / GB:F3} GB, reserved after emptying the cache {after} GB");
         }
     }
 

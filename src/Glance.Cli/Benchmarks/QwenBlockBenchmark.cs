@@ -23,8 +23,8 @@ internal sealed class QwenBlockBenchmark(QwenImageConfig config, int fullDepth, 
         var matmulRates = MachineAndMatmulRates(output, dtypes, device, warmup, iterations);
         var estimates = new List<string>();
         output.WriteLine();
-        output.WriteLine("| size | batch | dtype | img + txt tokens | block ms | block GFLOP | block GFLOP/s | block % of matmul | rest ms |");
-        output.WriteLine("|---:|---:|---|---:|---:|---:|---:|---:|---:|");
+        output.WriteLine("| size | batch | dtype | img + txt tokens | block ms | block GFLOP | block GFLOP/s | block % of matmul | rest ms |" + DevicePeakHeader(device));
+        output.WriteLine("|---:|---:|---|---:|---:|---:|---:|---:|---:|" + DevicePeakRule(device));
         foreach (var dtype in dtypes)
         {
             using var timer = new QwenBlockTimer(config, dtype, device);
@@ -33,10 +33,11 @@ internal sealed class QwenBlockBenchmark(QwenImageConfig config, int fullDepth, 
                 foreach (int batch in batches)
                 {
                     long imageTokens = QwenBlockTimer.ImageTokens(size);
+                    ResetDevicePeak(device);
                     var times = timer.Time(batch, size, textTokens, warmup, iterations);
                     long flops = QwenBlockFlops.Block(config, batch, imageTokens, textTokens);
                     output.WriteLine(Invariant($"| {size} | {batch} | {Name(dtype)} | {imageTokens} + {textTokens} | ")
-                        + Rates(times.BlockMs, flops, matmulRates[dtype]) + Invariant($" | {times.RestMs:F1} |"));
+                        + Rates(times.BlockMs, flops, matmulRates[dtype]) + Invariant($" | {times.RestMs:F1} |") + DevicePeakCell(device));
                     double stepSeconds = (fullDepth * times.BlockMs + times.RestMs) / 1000;
                     estimates.Add(Invariant($"| {size} | {batch} | {Name(dtype)} | {stepSeconds:F1} | {GlanceSteps * stepSeconds / 60:F1} | {BaseSteps * stepSeconds / 60:F1} |"));
                 }

@@ -3,7 +3,8 @@ namespace Glance.Engine.Runtime;
 /// <summary>
 /// The memory this machine has left, from the kernel's files: on the CPU the smaller of MemAvailable and the cgroup
 /// headroom (<see cref="CgroupMemory"/>: what keeps a container from being OOM-killed); on a CUDA device the free memory
-/// the driver reports (<see cref="CudaMemory"/>), since TorchSharp 0.107 exposes no query for it.
+/// the driver reports (<see cref="CudaMemory"/>), since TorchSharp 0.107 exposes no query for it, after this process's
+/// cached device blocks are returned where that can be done (<see cref="AcceleratorMemory.EmptyCache"/>).
 /// </summary>
 /// <param name="MemInfo">/proc/meminfo.</param>
 /// <param name="SelfCgroup">/proc/self/cgroup.</param>
@@ -32,18 +33,11 @@ public sealed record SystemMemory(string MemInfo, string SelfCgroup, string Cgro
 
     AvailableMemory Cuda(string device)
     {
-        if (CudaOrdinal(device) is not { } ordinal) return new AvailableMemory(null, $"not checked: '{device}' names no CUDA device ordinal");
+        if (AcceleratorMemory.CudaOrdinal(device) is not { } ordinal) return new AvailableMemory(null, $"not checked: '{device}' names no CUDA device ordinal");
+        // The driver counts this process's cached blocks (a model disposed earlier in it) as used: return them first.
+        bool emptied = CudaQuery is null && AcceleratorMemory.EmptyCache();
         return (CudaQuery ?? CudaMemory.Of)(ordinal) is var (free, total)
-            ? new AvailableMemory(free, $"free on CUDA device {ordinal} as its driver reports (cuMemGetInfo; {ByteSize.Format(total)} in all)")
+            ? new AvailableMemory(free, $"free on CUDA device {ordinal} as its driver reports (cuMemGetInfo; {ByteSize.Format(total)} in all{(emptied ? "; after returning this process's cached blocks" : "")})")
             : new AvailableMemory(null, CudaUnknown);
-    }
-
-    /// <summary>0 for "cuda", N for "cuda:N", null for anything else.</summary>
-    internal static int? CudaOrdinal(string device)
-    {
-        string name = device.Trim();
-        if (name.Equals("cuda", StringComparison.OrdinalIgnoreCase)) return 0;
-        return name.StartsWith("cuda:", StringComparison.OrdinalIgnoreCase)
-            && int.TryParse(name.AsSpan(5), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int ordinal) ? ordinal : null;
     }
 }

@@ -61,7 +61,6 @@ public static class TorchRuntime
         return dtype;
     }
 
-    /// <summary>Waits for queued device work so that a clock read afterwards measures it (no-op on CPU).</summary>
     /// <summary>The text encoders' device and precision from <see cref="EngineOptions.TextEncoderDevice"/> and <see cref="EngineOptions.TextEncoderDType"/>.</summary>
     public static (Device Device, ScalarType DType) ResolveTextEncoders(EngineOptions options, Device modelDevice, ScalarType modelDType)
     {
@@ -73,6 +72,7 @@ public static class TorchRuntime
         return (device, dtype);
     }
 
+    /// <summary>Waits for queued device work so that a clock read afterwards measures it (no-op on CPU).</summary>
     public static void Synchronize(Device device)
     {
         ArgumentNullException.ThrowIfNull(device);
