@@ -85,7 +85,8 @@ public sealed class LoadBenchmark(string folder, EngineOptions options, TextWrit
                 $"cycle {cycle}: load+dispose {watch.Elapsed.TotalSeconds:F2} s, RSS after dispose {ProcessMemory.Resident() / GB:F3} GB{DeviceRelease()}"));
         }
 
-        // "  device peak P GB" after a component's line: its load's peak allocated device memory.
+        // "  device peak P GB" after a component's line: the most device memory allocated while it loaded (the components
+        // loaded before it included).
         string DevicePeak() => deviceCounters && AcceleratorMemory.Of(ordinal) is { } stats
             ? string.Create(CultureInfo.InvariantCulture, $"  device peak {stats.PeakAllocated / GB:F2} GB")
             : "";
