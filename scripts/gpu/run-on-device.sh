@@ -522,13 +522,24 @@ if wants e && $built; then
     targets=("$device")
     [ "$device" = cpu ] || targets+=(cpu)
     for target in "${targets[@]}"; do
-      cmd=("$glance" bench load --model "$snapshot" --device "$target" --dtype bfloat16 --cycles 1)
+      cmd=("$glance" bench load --model "$snapshot" --device "$target" --dtype bfloat16 --cycles 1 --digest)
       load_out=$work/extras/bench-load-$target.txt
       if run_logged "$OUT/bench.log" "$(limit 120)" "${cmd[@]}" >"$load_out"; then ok "bench load ($target)"; else bad "bench load ($target)"; fi
       figure "\`glance bench write-snapshot --out load-snapshot ${shape[*]}\`, then \`$(show glance "${cmd[@]:1}")\`" "" '```'
       cat "$load_out" >>"$figures"
       figure '```' ""
     done
+    # The same snapshot in the same dtype: every parameter must hold the same bytes on the GPU as on the CPU.
+    if [ ${#targets[@]} -eq 2 ]; then
+      digest_of() { sed -nE 's/^weights sha256 ([0-9a-f]+).*/\1/p' "$work/extras/bench-load-$1.txt" 2>/dev/null; }
+      on_device=$(digest_of "$device") on_cpu=$(digest_of cpu)
+      if [ -n "$on_device" ] && [ "$on_device" = "$on_cpu" ]; then
+        ok "the $device load holds the CPU load's bytes"; figure "- weights loaded onto $device and onto the CPU: the same SHA-256 ($on_device)" ""
+      else
+        bad "weights loaded onto $device differ from the CPU load's, or a digest is missing"
+        figure "- weights loaded onto $device and onto the CPU: **not the same**: ${on_device:-no digest} on $device, ${on_cpu:-no digest} on the CPU" ""
+      fi
+    fi
   else
     bad "write-snapshot"
   fi

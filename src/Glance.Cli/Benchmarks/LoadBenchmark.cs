@@ -15,7 +15,8 @@ namespace Glance.Cli.Benchmarks;
 /// allocator exports (<see cref="AcceleratorMemory"/>), also each component's peak device memory and, per cycle, the
 /// device memory the process still reserves after a dispose and after emptying the cache.
 /// </summary>
-public sealed class LoadBenchmark(string folder, EngineOptions options, TextWriter output)
+/// <param name="digest">Also print <see cref="WeightDigest"/> of the loaded parameters (after the timed load).</param>
+public sealed class LoadBenchmark(string folder, EngineOptions options, TextWriter output, bool digest = false)
 {
     const double GB = 1e9;
     const int ReadBuffer = 16 << 20;
@@ -71,6 +72,11 @@ public sealed class LoadBenchmark(string folder, EngineOptions options, TextWrit
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{"total",-12} {wall,8:F2} {totalBytes / GB,8:F2} {totalBytes / GB / wall,7:F2}   (model in memory {modelBytes / GB:F2} GB; {bound})"));
             if (deviceCounters) output.WriteLine($"after the load: {AcceleratorMemory.Describe(device)}");
+            if (digest)
+            {
+                var parameters = Components(model).SelectMany(c => c.Module.named_parameters().Select(p => ($"{c.Name}.{p.name}", (TorchSharp.torch.Tensor)p.parameter))).ToList();
+                output.WriteLine($"weights sha256 {WeightDigest.Of(parameters)} ({parameters.Count} parameters in {options.DType}, read back to the host in name order)");
+            }
         }
 
         if (cycles <= 0) return;
@@ -124,19 +130,25 @@ public sealed class LoadBenchmark(string folder, EngineOptions options, TextWrit
             ? QwenImageLoading.Load(QwenImageSnapshot.Open(folder), options, step)
             : FluxSnapshotLoading.Load(FluxSnapshot.Open(folder), options, step);
 
+    /// <summary>The model's components that hold weights, by name.</summary>
+    static IEnumerable<(string Name, TorchSharp.torch.nn.Module Module)> Components(DiffusionModel model)
+    {
+        (string, TorchSharp.torch.nn.Module?)[] components = model switch
+        {
+            GlanceModel glance => [("transformer", glance.Transformer), ("vae", glance.Autoencoder), ("text_encoder", glance.TextEncoder), ("pooled_text_encoder", glance.PooledTextEncoder)],
+            QwenImageModel qwen => [("transformer", qwen.Transformer), ("vae", qwen.Autoencoder), ("text_encoder", qwen.TextEncoder)],
+            _ => throw new NotSupportedException($"bench load has no component list for {model.GetType().Name}."),
+        };
+        foreach (var (name, module) in components)
+            if (module is not null) yield return (name, module);
+    }
+
     /// <summary>The model's weight bytes, and those of them on the host.</summary>
     static (long All, long Host) ModelBytes(DiffusionModel model)
     {
-        TorchSharp.torch.nn.Module?[] modules = model switch
-        {
-            GlanceModel glance => [glance.Transformer, glance.Autoencoder, glance.TextEncoder, glance.PooledTextEncoder],
-            QwenImageModel qwen => [qwen.Transformer, qwen.Autoencoder, qwen.TextEncoder],
-            _ => throw new NotSupportedException($"bench load has no component list for {model.GetType().Name}."),
-        };
         long bytes = 0, host = 0;
-        foreach (var module in modules)
+        foreach (var (_, module) in Components(model))
         {
-            if (module is null) continue;
             foreach (var (_, tensor) in module.state_dict())
             {
                 long size = tensor.numel() * tensor.element_size();

@@ -21,9 +21,10 @@ public static class BenchLoadCommand
     {
         var model = new ModelArguments("bfloat16");
         var cycles = new Option<int>("--cycles") { Description = "Then load and dispose N more times, printing resident memory after each dispose", DefaultValueFactory = _ => 0 };
+        var digest = new Option<bool>("--digest") { Description = "After the timed load, print a SHA-256 of every loaded parameter's bytes (equal across devices when the loads agree)" };
         var command = new Command("load",
             "Load a FLUX.1 or Qwen-Image snapshot and print per component seconds, GB read, GB/s and peak resident memory, with the disk's sequential read rate on the same files")
-        { cycles };
+        { cycles, digest };
         model.AddTo(command);
         command.SetAction(result =>
         {
@@ -33,7 +34,7 @@ public static class BenchLoadCommand
                 Console.Error.WriteLine($"'{folder}' is not a FLUX.1 or Qwen-Image snapshot (no model_index.json naming FluxPipeline or {QwenImageSnapshot.PipelineClass}); bench load measures snapshots.");
                 return 1;
             }
-            new LoadBenchmark(folder, model.EngineOptions(result), result.InvocationConfiguration.Output).Run(result.GetValue(cycles));
+            new LoadBenchmark(folder, model.EngineOptions(result), result.InvocationConfiguration.Output, result.GetValue(digest)).Run(result.GetValue(cycles));
             return 0;
         });
         return command;
