@@ -5,7 +5,15 @@ namespace Glance.Api.Scheduling;
 /// <param name="LastProgressAt">When the request last made progress: its arrival while waiting, its last step once running.</param>
 internal readonly record struct BatchCandidate(long Id, int Width, int Height, long LastProgressAt);
 
-internal readonly record struct BatchLimits(int MaxBatchSize, int MaxRunning);
+internal readonly record struct BatchLimits(int MaxBatchSize, int MaxRunning)
+{
+    /// <summary>Lower batch caps for resolutions where a larger batch ran out of device memory (<see cref="MemoryBatchCaps"/>).</summary>
+    public IReadOnlyDictionary<(int Width, int Height), int>? MemoryCaps { get; init; }
+
+    /// <summary>The most requests one step may hold at this resolution.</summary>
+    public int BatchSizeAt(int width, int height) =>
+        MemoryCaps is not null && MemoryCaps.TryGetValue((width, height), out int cap) ? Math.Min(cap, MaxBatchSize) : MaxBatchSize;
+}
 
 /// <summary>The worker's next move: start <see cref="Admit"/>, then run one step over <see cref="Step"/>.</summary>
 /// <param name="Admit">Waiting requests to start now.</param>
@@ -22,7 +30,8 @@ internal sealed record BatchDecision(IReadOnlyList<long> Admit, IReadOnlyList<lo
 /// group, then fills the batch from it. The group chosen is the one holding the request that has gone
 /// longest without progress (older arrival on ties), counting only requests that could take part now; a group
 /// that did not step grows more overdue each time another does, so every group gets its turn and none
-/// starves. Within the group, the running requests and then the waiting ones are taken longest-waiting first.
+/// starves. Within the group, the running requests and then the waiting ones are taken longest-waiting first, up to
+/// the group's batch size (<see cref="BatchLimits.BatchSizeAt"/>).
 /// </summary>
 internal static class BatchPolicy
 {
@@ -40,7 +49,7 @@ internal static class BatchPolicy
         GroupPlan? best = null;
         foreach ((int width, int height) in running.Concat(waiting).Select(c => (c.Width, c.Height)).Distinct())
         {
-            GroupPlan? plan = PlanGroup(running, waiting, width, height, limits.MaxBatchSize, freeSlots);
+            GroupPlan? plan = PlanGroup(running, waiting, width, height, limits.BatchSizeAt(width, height), freeSlots);
             if (plan is not null && (best is null || IsMoreOverdue(plan.MostOverdue, best.MostOverdue)))
                 best = plan;
         }

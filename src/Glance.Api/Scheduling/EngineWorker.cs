@@ -5,6 +5,7 @@ using Glance.Api.Engine;
 using Glance.Api.Options;
 using Glance.Api.Telemetry;
 using Glance.Engine.Imaging;
+using Glance.Engine.Runtime;
 using Glance.Engine.Serving;
 using Microsoft.Extensions.Options;
 
@@ -15,7 +16,8 @@ namespace Glance.Api.Scheduling;
 /// At each step boundary it drops cancelled requests, asks <see cref="BatchPolicy"/> for the next batch, starts
 /// newly admitted requests in one call, runs one step for the batch, and decodes the finished ones in one call;
 /// PNG encoding happens on the thread pool. Adapter training jobs take step slots between them, within a share of the
-/// engine's time (<see cref="TrainingShare"/>).
+/// engine's time (<see cref="TrainingShare"/>). An engine call over several requests that runs out of device memory is
+/// run again in halves, and batches at that resolution are capped from then on (<see cref="MemoryBatchCaps"/>).
 /// </summary>
 internal sealed class EngineWorker(
     IEngineFactory engineFactory,
@@ -35,6 +37,7 @@ internal sealed class EngineWorker(
     static readonly TimeSpan IdleWait = TimeSpan.FromSeconds(1);
 
     readonly List<WorkItem> running = [];
+    readonly MemoryBatchCaps memoryCaps = new();
     readonly ConcurrentDictionary<long, Task> encoding = new();
     readonly TaskCompletionSource exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     volatile bool abandon;
@@ -157,7 +160,7 @@ internal sealed class EngineWorker(
 
     void Loop(IGlanceEngine engine)
     {
-        var limits = new BatchLimits(batching.Value.MaxBatchSize, batching.Value.MaxRunning);
+        var limits = new BatchLimits(batching.Value.MaxBatchSize, batching.Value.MaxRunning) { MemoryCaps = memoryCaps.Caps };
         while (true)
         {
             queue.ResetWake();
@@ -289,6 +292,11 @@ internal sealed class EngineWorker(
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            if (SplitAfterOutOfMemory("start", admitted, ex) is { } halves)
+            {
+                foreach (var half in halves) Start(engine, half);
+                return;
+            }
             Failed("start", admitted, ex);
             return;
         }
@@ -321,6 +329,12 @@ internal sealed class EngineWorker(
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            // RunStep is all or nothing: after a failure every state is where it was, so the halves can run the step.
+            if (SplitAfterOutOfMemory("step", batch, ex) is { } halves)
+            {
+                foreach (var half in halves) Step(engine, half);
+                return;
+            }
             running.RemoveAll(batch.Contains);
             Failed("step", batch, ex);
             return;
@@ -355,6 +369,11 @@ internal sealed class EngineWorker(
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            if (SplitAfterOutOfMemory("decode", finished, ex) is { } halves)
+            {
+                foreach (var half in halves) Decode(engine, half);
+                return;
+            }
             Failed("decode", finished, ex);
             return;
         }
@@ -393,10 +412,29 @@ internal sealed class EngineWorker(
         }
     }
 
+    /// <summary>
+    /// After an engine call over several requests ran out of memory: caps batches at their resolution, counts and logs
+    /// it, and returns the two halves to run the call again, one after the other. Null for any other failure, and for a
+    /// single request (nothing smaller to try).
+    /// </summary>
+    List<WorkItem>[]? SplitAfterOutOfMemory(string operation, IReadOnlyList<WorkItem> items, Exception ex)
+    {
+        if (items.Count < 2 || !OutOfMemoryErrors.Is(ex)) return null;
+        var (width, height) = (items[0].Spec.Width, items[0].Spec.Height);
+        int cap = memoryCaps.RanOutAt(width, height, items.Count);
+        metrics.OutOfMemory(operation);
+        // libtorch's message ends in a native backtrace; its first line says what ran out and by how much.
+        Log.EngineOutOfMemory(logger, operation, items.Count, width, height, cap, ex.Message.Split('\n', 2)[0]);
+        int half = items.Count / 2;
+        return [[.. items.Take(half)], [.. items.Skip(half)]];
+    }
+
     void Failed(string operation, IReadOnlyList<WorkItem> items, Exception ex)
     {
         Log.EngineCallFailed(logger, operation, items.Count, string.Join(", ", items.Select(item => item.RequestId)), ex);
-        EndAll(items, WorkOutcome.Failed, $"The engine failed during {operation}; the request was abandoned.");
+        EndAll(items, WorkOutcome.Failed, OutOfMemoryErrors.Is(ex)
+            ? $"The device ran out of memory for this request alone during {operation}; the request was abandoned. A smaller image may fit."
+            : $"The engine failed during {operation}; the request was abandoned.");
     }
 
     void EndAll(IReadOnlyList<WorkItem> items, WorkOutcome outcome, string error)

@@ -23,6 +23,11 @@ internal static partial class Log
     [LoggerMessage(4, LogLevel.Critical, "The engine could not be loaded; the server will refuse image requests")]
     public static partial void EngineLoadFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(184, LogLevel.Warning,
+        "The engine ran out of memory during {Operation} with {Count} requests at {Width}x{Height}; running them again in halves. "
+        + "Batches at that size are capped at {Cap} from now on; set Glance:Batching:MaxBatchSize to at most that so that no request waits for a failed attempt ({Error})")]
+    public static partial void EngineOutOfMemory(ILogger logger, string operation, int count, int width, int height, int cap, string error);
+
     [LoggerMessage(5, LogLevel.Error, "Engine {Operation} failed for {Count} requests ({RequestIds})")]
     public static partial void EngineCallFailed(ILogger logger, string operation, int count, string requestIds, Exception exception);
 

@@ -8,7 +8,7 @@ namespace Glance.Api.Telemetry;
 
 /// <summary>
 /// The server's instruments on the "Glance.Server" meter. Prometheus names: glance_phase_duration_seconds{phase},
-/// glance_engine_call_duration_seconds{operation}, glance_batch_size, glance_requests_total{outcome, adapters},
+/// glance_engine_call_duration_seconds{operation}, glance_engine_out_of_memory_total{operation}, glance_batch_size, glance_requests_total{outcome, adapters},
 /// glance_request_duration_seconds{adapters} (completed requests, queue to PNG),
 /// glance_queue_depth, glance_running_requests, glance_prompt_cache_hits_total, glance_prompt_cache_misses_total (once the
 /// engine has loaded, when it has a prompt cache), glance_adapter_resident_bytes and glance_adapter_evictions_total (once
@@ -25,6 +25,7 @@ internal sealed class ServerMetrics
 
     readonly Histogram<double> phaseDuration;
     readonly Histogram<double> engineCallDuration;
+    readonly Counter<long> outOfMemory;
     readonly Histogram<int> batchSize;
     readonly Counter<long> requests;
     readonly Histogram<double> requestDuration;
@@ -48,6 +49,8 @@ internal sealed class ServerMetrics
         engineCallDuration = meter.CreateHistogram(
             "glance.engine.call.duration", "s", "Wall time of one engine call (start, step or decode) for its whole batch.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
+        outOfMemory = meter.CreateCounter<long>("glance.engine.out_of_memory", "{call}",
+            "Engine calls over several requests that ran out of device memory and were run again in halves (the batch cap at that resolution lowered).");
         batchSize = meter.CreateHistogram(
             "glance.batch.size", "{request}", "Requests in one engine step.",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchBuckets });
@@ -100,6 +103,8 @@ internal sealed class ServerMetrics
         engineCallDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("operation", operation));
 
     public void Batch(int size) => batchSize.Record(size);
+
+    public void OutOfMemory(string operation) => outOfMemory.Add(1, new KeyValuePair<string, object?>("operation", operation));
 
     public void Running(int count) => Volatile.Write(ref running, count);
 

@@ -310,9 +310,12 @@ public sealed partial class TorchGlanceEngine : IGlanceEngine
         var sigmas = tensor(states.Select(s => (float)s.NextStep!.Sigma).ToArray(), device: Model.Device);
         var nextSigmas = tensor(states.Select(s => (float)s.NextStep!.NextSigma).ToArray(), device: Model.Device);
         var next = EulerStep.Apply(latents, combined, sigmas, nextSigmas);
+        // Every row's copy is made before any state changes: a step that fails (out of memory included) leaves every
+        // state as it was, so that the batch can be run again, whole or split.
+        Tensor[] advanced = [.. Enumerable.Range(0, states.Count).Select(i => next[i].clone())];
         for (int i = 0; i < states.Count; i++)
         {
-            states[i].ReplaceLatents(next[i].clone().DetachFromDisposeScope());
+            states[i].ReplaceLatents(advanced[i].DetachFromDisposeScope());
             states[i].MarkStepDone();
         }
         TorchRuntime.Synchronize(Model.Device);

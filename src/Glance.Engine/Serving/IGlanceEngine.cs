@@ -21,7 +21,8 @@ public interface IGlanceEngine : IDisposable
 
     /// <summary>
     /// Runs one denoising step for every state in the batch, each at its own next planned step, then advances
-    /// them. All states must share one resolution and be started by this engine and not yet denoised.
+    /// them. All states must share one resolution and be started by this engine and not yet denoised. All or nothing:
+    /// when it throws, no state has advanced (the worker retries a batch that ran out of memory in halves).
     /// </summary>
     void RunStep(IReadOnlyList<GenerationState> batch);
 

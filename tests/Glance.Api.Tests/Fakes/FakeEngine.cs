@@ -36,6 +36,11 @@ public sealed class FakeEngine : IGlanceEngine
     /// <summary>The adapter sets the fake reports as attached (none unless a test sets them).</summary>
     public IReadOnlyList<AdapterSetInfo> AdapterSets { get; init; } = [];
 
+    /// <summary>The most requests a step (or decode) can hold before it fails as libtorch does when device memory runs out; null: no limit.</summary>
+    public int? StepMemoryLimit { get; init; }
+
+    public int? DecodeMemoryLimit { get; init; }
+
     public int SlowSteps { get; init; } = 2;
     public int FastSteps { get; init; } = 3;
     public TimeSpan StepDelay { get; init; } = TimeSpan.FromMilliseconds(2);
@@ -163,6 +168,7 @@ public sealed class FakeEngine : IGlanceEngine
         Clock?.Advance(StepCost);
         if (batch.Any(state => state.Spec.Prompt.Contains(FailOnStep, StringComparison.Ordinal)))
             throw new InvalidOperationException("Injected step failure.");
+        ThrowWhenOverMemory(batch.Count, StepMemoryLimit);
         foreach (FakeState state in batch.Cast<FakeState>()) state.Step();
     }
 
@@ -171,7 +177,18 @@ public sealed class FakeEngine : IGlanceEngine
         ArgumentNullException.ThrowIfNull(denoised);
         Record("decode", [.. denoised.Select(state => new RecordedRequest(state.Spec.Seed, state.Spec.Prompt, state.StepIndex, null))]);
         if (denoised.Any(state => !state.IsDenoised)) throw new InvalidOperationException("Decode got a state that is not denoised.");
+        ThrowWhenOverMemory(denoised.Count, DecodeMemoryLimit);
         return [.. denoised.Select(state => Image(state.Spec))];
+    }
+
+    /// <summary>The error TorchSharp surfaces when the CUDA caching allocator cannot serve an allocation.</summary>
+    static void ThrowWhenOverMemory(int requests, int? limit)
+    {
+        if (requests > limit)
+#pragma warning disable CA2201 // TorchSharp rethrows every libtorch error as ExternalException; the fake throws what the engine would.
+            throw new System.Runtime.InteropServices.ExternalException(
+                $"CUDA out of memory. Tried to allocate {requests} GiB. GPU 0 has a total capacity of {limit} GiB of which 0 bytes is free.");
+#pragma warning restore CA2201
     }
 
     /// <summary>The image the fake makes for a spec: a pattern that depends on the seed.</summary>

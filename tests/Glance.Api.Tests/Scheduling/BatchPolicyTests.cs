@@ -11,6 +11,29 @@ public class BatchPolicyTests
     static BatchCandidate Large(long id, long lastProgressAt) => new(id, 1024, 1024, lastProgressAt);
 
     [Fact]
+    public void AMemoryCapLimitsOnlyItsOwnResolution()
+    {
+        var limits = Limits with { MemoryCaps = new Dictionary<(int, int), int> { [(1024, 1024)] = 1 } };
+
+        BatchDecision large = BatchPolicy.Plan([Large(1, 10)], [Large(2, 20), Large(3, 30)], limits);
+        BatchDecision small = BatchPolicy.Plan([Small(1, 10)], [Small(2, 20), Small(3, 30)], limits);
+
+        Assert.Equal([1L], large.Step);
+        Assert.Empty(large.Admit);
+        Assert.Equal([1L, 2, 3], small.Step);
+    }
+
+    [Fact]
+    public void AMemoryCapAboveMaxBatchSizeChangesNothing()
+    {
+        var limits = Limits with { MemoryCaps = new Dictionary<(int, int), int> { [(512, 512)] = 8 } };
+
+        BatchDecision decision = BatchPolicy.Plan([], [Small(1, 10), Small(2, 20), Small(3, 30), Small(4, 40)], limits);
+
+        Assert.Equal([1L, 2, 3], decision.Step);
+    }
+
+    [Fact]
     public void NothingToDoIsIdle()
     {
         BatchDecision decision = BatchPolicy.Plan([], [], Limits);
