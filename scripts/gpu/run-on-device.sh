@@ -494,9 +494,10 @@ if wants c && $built; then
         "\`${settings[*]:+${settings[*]} }Glance__Model__Device=$device Glance__RateLimit__Enabled=false Glance__Queue__Capacity=64 apps/api/Glance.Api\`, then \`$(show glance-loadbench "${cmd[@]:1}")\`" "" \
         "readyz: \`$ready\`" ""
       grep -E '^\|' "$work/loadbench-$label.txt" >>"$figures"
-      # What the batches served took on the device (absent on the CPU, and where the allocator exports are missing).
-      device_memory=$(http_get "http://127.0.0.1:$port/metrics" | grep -E '^glance_device_memory' || true)
-      figure "" "device memory after the run (/metrics):" '```' "${device_memory:-no glance_device_memory series}" '```' ""
+      # What the batches served took on the device (absent on the CPU, and where the allocator exports are missing),
+      # and whether any ran out of it (then run again in halves).
+      device_memory=$(http_get "http://127.0.0.1:$port/metrics" | grep -E '^glance_(device_memory|engine_out_of_memory)' || true)
+      figure "" "device memory after the run (/metrics):" '```' "${device_memory:-no glance_device_memory series, no out-of-memory retry}" '```' ""
     fi
     kill -TERM $server 2>/dev/null
     for _ in $(seq 1 30); do kill -0 $server 2>/dev/null || break; sleep 1; done
