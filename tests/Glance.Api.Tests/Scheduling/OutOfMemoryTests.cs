@@ -11,18 +11,6 @@ public class OutOfMemoryTests
     static Task<HttpResponseMessage> Generate(HttpClient client, string prompt, long seed) =>
         client.PostAsync("/generate", GlanceApp.Json(new GenerateRequest(prompt, Seed: seed)));
 
-    /// <summary>Four requests that share every step from the first (one blocker, then three admitted together behind it).</summary>
-    static async Task<HttpResponseMessage[]> FourTogetherAsync(GlanceApp app, FakeEngine engine, HttpClient client)
-    {
-        engine.CloseGate();
-        Task<HttpResponseMessage> blocker = Generate(client, "blocker", 0);
-        await Eventually.TrueAsync(() => engine.StepsEntered == 1, "the first step to reach the gate");
-        Task<HttpResponseMessage>[] waiting = [.. Enumerable.Range(1, 3).Select(seed => Generate(client, "p", seed))];
-        await Eventually.TrueAsync(() => app.Services.GetQueueCount() == 3, "three requests to wait");
-        engine.OpenGate();
-        return await Task.WhenAll(waiting.Append(blocker));
-    }
-
     [Fact]
     public async Task AStepThatRunsOutOfMemoryRunsAgainInHalvesAndLaterStepsStayAtTheLowerCap()
     {
@@ -30,7 +18,7 @@ public class OutOfMemoryTests
         await using var app = new GlanceApp(engine, new Dictionary<string, string?> { ["Glance:Batching:MaxBatchSize"] = "4" });
         using HttpClient client = await app.ReadyClientAsync();
 
-        HttpResponseMessage[] responses = await FourTogetherAsync(app, engine, client);
+        HttpResponseMessage[] responses = await Lockstep.GenerateAsync(app, engine, client, 4);
 
         Assert.All(responses, response => Assert.Equal(HttpStatusCode.OK, response.StatusCode));
         var steps = engine.Steps;
@@ -52,7 +40,7 @@ public class OutOfMemoryTests
         await using var app = new GlanceApp(engine, new Dictionary<string, string?> { ["Glance:Batching:MaxBatchSize"] = "4" });
         using HttpClient client = await app.ReadyClientAsync();
 
-        HttpResponseMessage[] responses = await FourTogetherAsync(app, engine, client);
+        HttpResponseMessage[] responses = await Lockstep.GenerateAsync(app, engine, client, 4);
 
         Assert.All(responses, response => Assert.Equal(HttpStatusCode.OK, response.StatusCode));
         var decodes = engine.Calls.Where(call => call.Operation == "decode").ToList();

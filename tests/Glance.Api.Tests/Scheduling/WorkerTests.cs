@@ -44,13 +44,7 @@ public class WorkerTests
         await using var app = new GlanceApp(engine, new Dictionary<string, string?> { ["Glance:Batching:MaxBatchSize"] = "4" });
         using HttpClient client = await app.ReadyClientAsync();
 
-        engine.CloseGate();
-        Task<HttpResponseMessage> blocker = Generate(client, "blocker", 0);
-        await Eventually.TrueAsync(() => engine.StepsEntered == 1, "the first step to reach the gate");
-        Task<HttpResponseMessage>[] waiting = [.. Enumerable.Range(1, 3).Select(seed => Generate(client, "p", seed))];
-        await Eventually.TrueAsync(() => app.Services.GetQueueCount() == 3, "three requests to wait");
-        engine.OpenGate();
-        HttpResponseMessage[] responses = await Task.WhenAll(waiting.Append(blocker));
+        HttpResponseMessage[] responses = await Lockstep.GenerateAsync(app, engine, client, 4);
 
         Assert.All(responses, response => Assert.Equal(HttpStatusCode.OK, response.StatusCode));
         Assert.Contains(engine.Calls, call => call.Operation == "start" && call.Requests.Count == 3);
