@@ -8,7 +8,8 @@ namespace Glance.Api.Telemetry;
 
 /// <summary>
 /// The server's instruments on the "Glance.Server" meter. Prometheus names: glance_phase_duration_seconds{phase},
-/// glance_engine_call_duration_seconds{operation}, glance_engine_out_of_memory_total{operation}, glance_batch_size, glance_requests_total{outcome, adapters},
+/// glance_engine_call_duration_seconds{operation}, glance_engine_out_of_memory_total{operation}, glance_batch_size,
+/// glance_requests_total{outcome, adapters},
 /// glance_request_duration_seconds{adapters} (completed requests, queue to PNG),
 /// glance_queue_depth, glance_running_requests, glance_prompt_cache_hits_total, glance_prompt_cache_misses_total (once the
 /// engine has loaded, when it has a prompt cache), glance_adapter_resident_bytes and glance_adapter_evictions_total (once
@@ -19,6 +20,7 @@ namespace Glance.Api.Telemetry;
 internal sealed class ServerMetrics
 {
     public const string MeterName = "Glance.Server";
+    const int NoCudaDevice = -1;
 
     static readonly double[] SecondsBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
     static readonly int[] BatchBuckets = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64];
@@ -29,8 +31,6 @@ internal sealed class ServerMetrics
     readonly Histogram<int> batchSize;
     readonly Counter<long> requests;
     readonly Histogram<double> requestDuration;
-    const int NoCudaDevice = -1;
-
     readonly Func<int, DeviceMemoryStats?> deviceMemory;
     int running;
     PromptCacheCounters? promptCache;
