@@ -292,11 +292,7 @@ internal sealed class EngineWorker(
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            if (SplitAfterOutOfMemory("start", admitted, ex) is { } halves)
-            {
-                foreach (var half in halves) Start(engine, half);
-                return;
-            }
+            if (RanAgainInHalves("start", admitted, ex, half => Start(engine, half))) return;
             Failed("start", admitted, ex);
             return;
         }
@@ -330,11 +326,7 @@ internal sealed class EngineWorker(
 #pragma warning restore CA1031
         {
             // RunStep is all or nothing: after a failure every state is where it was, so the halves can run the step.
-            if (SplitAfterOutOfMemory("step", batch, ex) is { } halves)
-            {
-                foreach (var half in halves) Step(engine, half);
-                return;
-            }
+            if (RanAgainInHalves("step", batch, ex, half => Step(engine, half))) return;
             running.RemoveAll(batch.Contains);
             Failed("step", batch, ex);
             return;
@@ -369,11 +361,7 @@ internal sealed class EngineWorker(
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            if (SplitAfterOutOfMemory("decode", finished, ex) is { } halves)
-            {
-                foreach (var half in halves) Decode(engine, half);
-                return;
-            }
+            if (RanAgainInHalves("decode", finished, ex, half => Decode(engine, half))) return;
             Failed("decode", finished, ex);
             return;
         }
@@ -414,19 +402,21 @@ internal sealed class EngineWorker(
 
     /// <summary>
     /// After an engine call over several requests ran out of memory: caps batches at their resolution, counts and logs
-    /// it, and returns the two halves to run the call again, one after the other. Null for any other failure, and for a
-    /// single request (nothing smaller to try).
+    /// it, and runs the call again (<paramref name="again"/>) over each half in turn. False for any other failure, and
+    /// for a single request (nothing smaller to try): then nothing was run.
     /// </summary>
-    List<WorkItem>[]? SplitAfterOutOfMemory(string operation, IReadOnlyList<WorkItem> items, Exception ex)
+    bool RanAgainInHalves(string operation, IReadOnlyList<WorkItem> items, Exception ex, Action<List<WorkItem>> again)
     {
-        if (items.Count < 2 || !OutOfMemoryErrors.Is(ex)) return null;
+        if (items.Count < 2 || !OutOfMemoryErrors.Is(ex)) return false;
         var (width, height) = (items[0].Spec.Width, items[0].Spec.Height);
         int cap = memoryCaps.RanOutAt(width, height, items.Count);
         metrics.OutOfMemory(operation);
         // libtorch's message ends in a native backtrace; its first line says what ran out and by how much.
         Log.EngineOutOfMemory(logger, operation, items.Count, width, height, cap, ex.Message.Split('\n', 2)[0]);
         int half = items.Count / 2;
-        return [[.. items.Take(half)], [.. items.Skip(half)]];
+        again([.. items.Take(half)]);
+        again([.. items.Skip(half)]);
+        return true;
     }
 
     void Failed(string operation, IReadOnlyList<WorkItem> items, Exception ex)
