@@ -93,7 +93,7 @@ internal sealed class ServerMetrics
     {
         ArgumentNullException.ThrowIfNull(device);
         Volatile.Write(ref promptCache, counters);
-        Volatile.Write(ref cudaOrdinal, AcceleratorMemory.CudaOrdinal(device) ?? NoCudaDevice);
+        Volatile.Write(ref cudaOrdinal, CudaOrdinal.Parse(device) ?? NoCudaDevice);
     }
 
     IEnumerable<Measurement<long>> PromptCacheCount(Func<PromptCacheCounters, long> read) =>

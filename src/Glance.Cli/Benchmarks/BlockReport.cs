@@ -43,14 +43,14 @@ internal static class BlockReport
     /// <summary>Starts the device's peak again, before a row is measured.</summary>
     public static void ResetDevicePeak(Device device)
     {
-        if (HasDevicePeak(device)) AcceleratorMemory.ResetPeak(AcceleratorMemory.DeviceOrdinal(device));
+        if (HasDevicePeak(device)) AcceleratorMemory.ResetPeak(CudaOrdinal.Of(device));
     }
 
     /// <summary>" P |": the peak device memory allocated since <see cref="ResetDevicePeak"/> (the blocks' weights and the row's activations); empty where not measured.</summary>
     public static string DevicePeakCell(Device device)
     {
         if (!HasDevicePeak(device)) return "";
-        return AcceleratorMemory.Of(AcceleratorMemory.DeviceOrdinal(device)) is { } stats ? Invariant($" {stats.PeakAllocated / 1e9:F2} |") : " - |";
+        return AcceleratorMemory.Of(CudaOrdinal.Of(device)) is { } stats ? Invariant($" {stats.PeakAllocated / 1e9:F2} |") : " - |";
     }
 
     static bool HasDevicePeak(Device device) => device.type == TorchSharp.DeviceType.CUDA && AcceleratorMemory.IsReachable;

@@ -39,7 +39,7 @@ public sealed class LoadBenchmark(string folder, EngineOptions options, TextWrit
 
         var device = TorchRuntime.ResolveDevice(options.Device);
         bool deviceCounters = device.type == TorchSharp.DeviceType.CUDA && AcceleratorMemory.IsReachable;
-        int ordinal = AcceleratorMemory.DeviceOrdinal(device);
+        int ordinal = CudaOrdinal.Of(device);
         output.WriteLine(AcceleratorMemory.Describe(device));
 
         bool coldLoad = PageCache.TryDrop();

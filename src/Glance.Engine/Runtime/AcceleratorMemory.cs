@@ -33,7 +33,7 @@ public static class AcceleratorMemory
         ArgumentNullException.ThrowIfNull(device);
         if (!IsReachable) return "device memory counters: not available (this LibTorchSharp has no GlanceAccelerator exports; the GPU kit's build adds them)";
         if (device.type != TorchSharp.DeviceType.CUDA) return $"device memory counters: reachable; none for device {device}";
-        return Of(DeviceOrdinal(device)) is { } stats
+        return Of(CudaOrdinal.Of(device)) is { } stats
             ? $"device memory counters: reachable; {Format(stats)}"
             : "device memory counters: reachable; the device's allocator has not started";
     }
@@ -65,23 +65,6 @@ public static class AcceleratorMemory
     {
         ArgumentOutOfRangeException.ThrowIfNegative(ordinal);
         return Native.Value is { } native && Answer(((delegate* unmanaged<long, int>)native.ResetPeakStats)(ordinal));
-    }
-
-    /// <summary>The ordinal of a CUDA device as libtorch numbers it: cuda is cuda:0.</summary>
-    public static int DeviceOrdinal(Device device)
-    {
-        ArgumentNullException.ThrowIfNull(device);
-        return (int)Math.Max(0, device.index);
-    }
-
-    /// <summary>0 for "cuda", N for "cuda:N" (a device name as options and engine descriptions write it), null for anything else.</summary>
-    public static int? CudaOrdinal(string device)
-    {
-        ArgumentNullException.ThrowIfNull(device);
-        string name = device.Trim();
-        if (name.Equals("cuda", StringComparison.OrdinalIgnoreCase)) return 0;
-        return name.StartsWith("cuda:", StringComparison.OrdinalIgnoreCase)
-            && int.TryParse(name.AsSpan(5), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int ordinal) ? ordinal : null;
     }
 
     static bool Answer(int status)

@@ -33,7 +33,7 @@ public sealed record SystemMemory(string MemInfo, string SelfCgroup, string Cgro
 
     AvailableMemory Cuda(string device)
     {
-        if (AcceleratorMemory.CudaOrdinal(device) is not { } ordinal) return new AvailableMemory(null, $"not checked: '{device}' names no CUDA device ordinal");
+        if (CudaOrdinal.Parse(device) is not { } ordinal) return new AvailableMemory(null, $"not checked: '{device}' names no CUDA device ordinal");
         // The driver counts this process's cached blocks (a model disposed earlier in it) as used: return them first.
         bool emptied = CudaQuery is null && AcceleratorMemory.EmptyCache();
         return (CudaQuery ?? CudaMemory.Of)(ordinal) is var (free, total)

@@ -34,7 +34,7 @@ public static class TorchRuntime
         ArgumentNullException.ThrowIfNull(requested);
         ArgumentNullException.ThrowIfNull(device);
         bool auto = requested.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase);
-        var capability = auto && device.type == DeviceType.CUDA ? CudaCapability.Of((int)Math.Max(0, device.index)) : null;
+        var capability = auto && device.type == DeviceType.CUDA ? CudaCapability.Of(CudaOrdinal.Of(device)) : null;
         var dtype = ResolveDType(requested, device, CpuFeatures.HasNativeBFloat16, capability);
         return auto && dtype != ScalarType.Float32 && !KernelPrecision.IsVerified(device, dtype) ? ScalarType.Float32 : dtype;
     }

@@ -55,5 +55,5 @@ public sealed class AcceleratorMemoryTests
     [InlineData("cuda:0", 0)]
     [InlineData("cuda:3", 3)]
     public void OrdinalsFollowLibtorchsNumbering(string name, int ordinal) =>
-        Assert.Equal(ordinal, AcceleratorMemory.DeviceOrdinal(new Device(name)));
+        Assert.Equal(ordinal, CudaOrdinal.Of(new Device(name)));
 }
